@@ -1,0 +1,30 @@
+# Unsupervised segmentor on a frozen DINO ViT-S/8 with the baseline head
+# (cluster probe on the raw features). Method configs replace decode_head.
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+)
+model = dict(
+    type='UnsupervisedEncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='DINOVisionTransformer',
+        arch='dino-small',
+        patch_size=8,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://dl.fbaipublicfiles.com/dino/'
+            'dino_deitsmall8_pretrain/dino_deitsmall8_pretrain.pth',
+        ),
+    ),
+    decode_head=dict(type='IdentityHead', in_channels=384),
+    num_classes=27,
+    cluster_probe=dict(type='ClusterProbe', alpha=2.0),
+    linear_probe=dict(type='LinearProbe'),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole', flip=True, probe_resolution='input'),
+)

@@ -1,0 +1,4 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from .hungarian_iou_metric import HungarianIoUMetric
+
+__all__ = ['HungarianIoUMetric']

@@ -1,0 +1,97 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from abc import ABCMeta, abstractmethod
+from typing import Dict, List
+
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.utils import ConfigType, SampleList
+from torch import Tensor
+
+
+class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
+    """Base of the mmuss method heads: frozen features in, codes out.
+
+    An unsupervised segmentation head maps the frozen backbone features to a
+    dense *code* (B, D, h, w). It is an mmseg decode head (same
+    ``in_channels``/``in_index``/``input_transform`` conventions, registered
+    in ``MODELS``), but it predicts no classes itself: the segmentor's cluster
+    probe turns codes into clusters and the optional linear probe into
+    classes. ``channels`` is the code dimension D; mmseg's ``num_classes`` and
+    ``conv_seg`` have no meaning here and ``conv_seg`` is removed.
+
+    Subclasses implement :meth:`forward` and, if they train, override
+    :meth:`loss_by_codes`. The data samples they receive never carry
+    ground-truth labels (the segmentor strips them).
+
+    Args:
+        in_channels (int | Sequence[int]): Feature channels.
+        channels (int): Code dimension D.
+        dropout_ratio (float): Ratio of the ``Dropout2d`` available to
+            subclasses as ``self.dropout``. Defaults to 0.
+        **kwargs: Other :class:`BaseDecodeHead` arguments.
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        channels: int,
+        dropout_ratio: float = 0.0,
+        init_cfg: dict | None = None,
+        **kwargs,
+    ) -> None:
+        kwargs.pop('num_classes', None)
+        super().__init__(
+            in_channels=in_channels,
+            channels=channels,
+            num_classes=channels,
+            dropout_ratio=dropout_ratio,
+            loss_decode=[],
+            init_cfg=init_cfg,
+            **kwargs,
+        )
+        del self.conv_seg
+
+    @abstractmethod
+    def forward(self, inputs: List[Tensor]) -> Tensor:
+        """Codes (B, D, h, w) of the backbone outputs ``inputs``."""
+
+    def loss_by_codes(
+        self,
+        codes: Tensor,
+        inputs: List[Tensor],
+        batch_data_samples: SampleList,
+        train_cfg: ConfigType,
+    ) -> Dict[str, Tensor]:
+        """The method's unsupervised losses.
+
+        Args:
+            codes (Tensor): Output of :meth:`forward` (with gradient).
+            inputs (list[Tensor]): The frozen backbone outputs.
+            batch_data_samples (list[SegDataSample]): Samples without
+                ground-truth labels.
+            train_cfg (dict): The segmentor's ``train_cfg``.
+
+        Returns:
+            dict[str, Tensor]: Losses, keys containing ``'loss'``. Empty for a
+            head that does not train.
+        """
+        return dict()
+
+    def loss(
+        self,
+        inputs: List[Tensor],
+        batch_data_samples: SampleList,
+        train_cfg: ConfigType,
+    ) -> Dict[str, Tensor]:
+        """mmseg's head interface: forward, then :meth:`loss_by_codes`."""
+        return self.loss_by_codes(
+            self.forward(inputs), inputs, batch_data_samples, train_cfg
+        )
+
+    def predict(
+        self,
+        inputs: List[Tensor],
+        batch_img_metas: List[dict],
+        test_cfg: ConfigType,
+    ) -> Tensor:
+        """Codes of ``inputs``; the segmentor applies the probes."""
+        return self.forward(inputs)

@@ -1,0 +1,14 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from .cluster_probe import (
+    ClusterProbe,
+    cluster_probe_loss,
+    cosine_cluster_similarity,
+)
+from .linear_probe import LinearProbe
+
+__all__ = [
+    'ClusterProbe',
+    'LinearProbe',
+    'cluster_probe_loss',
+    'cosine_cluster_similarity',
+]

@@ -1,0 +1,336 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from typing import Dict, List, Sequence
+
+import torch
+from mmengine.structures import PixelData
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import (
+    ConfigType,
+    OptConfigType,
+    OptMultiConfig,
+    OptSampleList,
+    SampleList,
+    add_prefix,
+)
+from torch import Tensor
+
+from mmuss.models.utils import strip_ground_truth
+from mmuss.utils.label_checks import check_label_values
+
+
+@MODELS.register_module()
+class UnsupervisedEncoderDecoder(EncoderDecoder):
+    """Frozen backbone, method head, cluster probe: an unsupervised segmentor.
+
+    The shared model of every method in mmuss, following STEGO's structure:
+
+    .. code:: text
+
+        image -> backbone (frozen, eval, no grad) -> [neck] -> head -> codes
+        codes.detach() -> cluster probe (cosine k-means, K clusters)
+                          -> prediction (cluster ids; Hungarian-matched by
+                             the metric)
+        codes.detach() -> linear probe (optional, ground-truth trained)
+                          -> supervised upper bound, reported apart
+
+    Frozen means: ``requires_grad=False`` on every backbone parameter (so the
+    optimizer constructor leaves them out), the backbone stays in eval mode
+    while the runner trains, and it runs under ``torch.no_grad``.
+
+    The head and the cluster probe receive data samples without the
+    ``label_fields`` (ground truth), so no label can reach them; only the
+    linear probe sees labels. The cluster probe and linear probe are always
+    fed detached codes.
+
+    Test time: codes, optionally averaged with the codes of the horizontally
+    flipped image (``test_cfg.flip``), are upsampled bilinearly to the input
+    size before the probes are applied (``test_cfg.probe_resolution='input'``,
+    as STEGO does; ``'feature'`` applies the probes at the code resolution and
+    upsamples their outputs, which is cheaper). Whole and sliding-window
+    inference come from mmseg's :class:`EncoderDecoder`. The result holds
+    ``pred_sem_seg`` (cluster ids), ``seg_logits`` (cluster log-probabilities)
+    and, with a linear probe, ``pred_linear_sem_seg`` (class ids).
+
+    Args:
+        backbone (dict): Any mmseg / mmpretrain backbone config.
+        decode_head (dict): A :class:`BaseCodeHead` config.
+        num_classes (int): Number of ground-truth classes C.
+        cluster_probe (dict, optional): Cluster probe config; defaults to a
+            :class:`ClusterProbe`. ``in_channels`` defaults to the head's code
+            dimension and ``num_clusters`` to C. K must be >= C.
+        linear_probe (dict, optional): Linear probe config (``in_channels``
+            and ``num_classes`` filled in). None disables it.
+        neck (dict, optional): Trainable neck between backbone and head.
+        freeze_backbone (bool): Defaults to True.
+        label_fields (Sequence[str]): Data-sample fields holding ground
+            truth, hidden from the head and cluster probe.
+            Defaults to ``('gt_sem_seg',)``.
+        train_cfg (dict, optional): Passed to the head's loss.
+        test_cfg (dict, optional): ``mode`` ('whole' | 'slide', with
+            ``crop_size``/``stride``), ``flip`` (bool),
+            ``probe_resolution`` ('input' | 'feature').
+        data_preprocessor (dict, optional): Usually ``SegDataPreProcessor``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(
+        self,
+        backbone: ConfigType,
+        decode_head: ConfigType,
+        num_classes: int,
+        cluster_probe: OptConfigType = None,
+        linear_probe: OptConfigType = None,
+        neck: OptConfigType = None,
+        freeze_backbone: bool = True,
+        label_fields: Sequence[str] = ('gt_sem_seg',),
+        train_cfg: OptConfigType = None,
+        test_cfg: OptConfigType = None,
+        data_preprocessor: OptConfigType = None,
+        init_cfg: OptMultiConfig = None,
+    ) -> None:
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg if test_cfg is not None else dict(),
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+        )
+        self.num_classes = num_classes
+        self.freeze_backbone = freeze_backbone
+        self.label_fields = tuple(label_fields)
+        code_channels = self.decode_head.channels
+        self.cluster_probe = MODELS.build(
+            dict(
+                in_channels=code_channels,
+                num_clusters=num_classes,
+                **(cluster_probe or dict(type='ClusterProbe')),
+            )
+        )
+        self.linear_probe = None
+        if linear_probe is not None:
+            self.linear_probe = MODELS.build(
+                dict(
+                    in_channels=code_channels,
+                    num_classes=num_classes,
+                    **linear_probe,
+                )
+            )
+        self._check_class_counts()
+        self.out_channels = self.num_clusters + (
+            num_classes if self.linear_probe is not None else 0
+        )
+        if freeze_backbone:
+            self.backbone.requires_grad_(False)
+            self.backbone.eval()
+
+    @property
+    def num_clusters(self) -> int:
+        """Number of clusters K of the cluster probe."""
+        return self.cluster_probe.num_clusters
+
+    def _check_class_counts(self) -> None:
+        """Fail at build time on inconsistent class counts."""
+        if self.num_clusters < self.num_classes:
+            raise ValueError(
+                f'cluster_probe.num_clusters={self.num_clusters} is smaller '
+                f'than num_classes={self.num_classes}; the Hungarian '
+                'matching needs at least one cluster per class'
+            )
+        if (
+            self.linear_probe is not None
+            and self.linear_probe.num_classes != self.num_classes
+        ):
+            raise ValueError(
+                f'linear_probe.num_classes={self.linear_probe.num_classes} '
+                f'differs from the model num_classes={self.num_classes}'
+            )
+
+    def _init_decode_head(self, decode_head: ConfigType) -> None:
+        """Build the code head (class counts are set by ``__init__``)."""
+        self.decode_head = MODELS.build(decode_head)
+        self.align_corners = self.decode_head.align_corners
+
+    def train(self, mode: bool = True) -> 'UnsupervisedEncoderDecoder':
+        """Set train/eval mode, keeping a frozen backbone in eval mode."""
+        super().train(mode)
+        if self.freeze_backbone:
+            # mmpretrain backbones override train() without returning self,
+            # so the call is not used as an expression.
+            self.backbone.eval()
+        return self
+
+    def extract_feat(self, inputs: Tensor) -> List[Tensor]:
+        """Backbone (without gradient when frozen) then optional neck."""
+        if self.freeze_backbone:
+            with torch.no_grad():
+                feats = self.backbone(inputs)
+        else:
+            feats = self.backbone(inputs)
+        if self.with_neck:
+            feats = self.neck(feats)
+        return list(feats)
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Head losses, cluster-probe loss and optional linear-probe loss.
+
+        Args:
+            inputs (Tensor): Normalised images (B, 3, H, W).
+            data_samples (list[SegDataSample]): Samples; ground truth is used
+                only by the linear probe.
+
+        Returns:
+            dict[str, Tensor]: ``decode.*`` (the method), ``cluster_probe.*``
+            and ``linear_probe.*`` losses.
+        """
+        feats = self.extract_feat(inputs)
+        unlabelled_samples = strip_ground_truth(
+            data_samples, self.label_fields
+        )
+        codes = self.decode_head.forward(feats)
+        losses = add_prefix(
+            self.decode_head.loss_by_codes(
+                codes, feats, unlabelled_samples, self.train_cfg
+            ),
+            'decode',
+        )
+        losses.update(self.probe_losses(codes.detach(), data_samples))
+        return losses
+
+    def probe_losses(
+        self, detached_codes: Tensor, data_samples: SampleList
+    ) -> Dict[str, Tensor]:
+        """Losses of the cluster probe and, with labels, the linear probe."""
+        losses = {
+            'cluster_probe.loss': self.cluster_probe.loss(detached_codes)
+        }
+        if self.linear_probe is not None and all(
+            'gt_sem_seg' in sample for sample in data_samples
+        ):
+            labels = self._stack_checked_labels(data_samples)
+            losses['linear_probe.loss'] = self.linear_probe.loss(
+                detached_codes, labels
+            )
+        return losses
+
+    def _stack_checked_labels(self, data_samples: SampleList) -> Tensor:
+        """Stack ground-truth maps (B, H, W), failing on values out of
+        range with the file name."""
+        ignore_index = self.linear_probe.ignore_index
+        labels = []
+        for sample in data_samples:
+            label = sample.gt_sem_seg.data.squeeze(0)
+            check_label_values(
+                label,
+                self.num_classes,
+                ignore_index,
+                sample.metainfo.get('seg_map_path'),
+            )
+            labels.append(label)
+        return torch.stack(labels).long()
+
+    def test_codes(self, inputs: Tensor) -> Tensor:
+        """Codes for prediction, averaged with the horizontally flipped
+        image's when ``test_cfg.flip`` is set."""
+        codes = self.decode_head.forward(self.extract_feat(inputs))
+        if self.test_cfg.get('flip', False):
+            flipped = self.decode_head.forward(
+                self.extract_feat(inputs.flip(-1))
+            )
+            codes = (codes + flipped.flip(-1)) / 2
+        return codes
+
+    def probe_outputs(self, codes: Tensor, size: Sequence[int]) -> Tensor:
+        """Cluster log-probabilities (and linear logits) at ``size``.
+
+        Args:
+            codes (Tensor): Codes (B, D, h, w).
+            size (Sequence[int]): Output (H, W).
+
+        Returns:
+            Tensor: (B, K [+ C], H, W).
+        """
+        resolution = self.test_cfg.get('probe_resolution', 'input')
+        if resolution not in ('input', 'feature'):
+            raise ValueError(
+                'test_cfg.probe_resolution must be "input" or '
+                f'"feature", got {resolution!r}'
+            )
+        if resolution == 'feature':
+            return self._resize(self._apply_probes(codes), size)
+        # One image at a time: upsampled codes are D x H x W each.
+        return torch.cat(
+            [
+                self._apply_probes(self._resize(codes[i : i + 1], size))
+                for i in range(codes.shape[0])
+            ]
+        )
+
+    def _apply_probes(self, codes: Tensor) -> Tensor:
+        outputs = [self.cluster_probe(codes)]
+        if self.linear_probe is not None:
+            outputs.append(self.linear_probe(codes))
+        return torch.cat(outputs, dim=1)
+
+    def _resize(self, tensor: Tensor, size: Sequence[int]) -> Tensor:
+        return resize(
+            tensor,
+            size=tuple(size),
+            mode='bilinear',
+            align_corners=self.align_corners,
+            warning=False,
+        )
+
+    def encode_decode(
+        self, inputs: Tensor, batch_img_metas: List[dict]
+    ) -> Tensor:
+        """Probe outputs (B, K [+ C], H, W) at the input size."""
+        return self.probe_outputs(self.test_codes(inputs), inputs.shape[2:])
+
+    def _forward(
+        self, inputs: Tensor, data_samples: OptSampleList = None
+    ) -> Tensor:
+        """Codes (B, D, h, w) without post-processing (``mode='tensor'``)."""
+        return self.decode_head.forward(self.extract_feat(inputs))
+
+    def postprocess_result(
+        self, seg_logits: Tensor, data_samples: OptSampleList = None
+    ) -> SampleList:
+        """Undo padding/flip, resize to ``ori_shape`` and split the cluster
+        and linear-probe outputs.
+
+        Args:
+            seg_logits (Tensor): Output of :meth:`inference`,
+                (B, K [+ C], H, W).
+            data_samples (list[SegDataSample], optional): Samples to fill.
+
+        Returns:
+            list[SegDataSample]: With ``seg_logits`` and ``pred_sem_seg``
+            (clusters) and, with a linear probe, ``pred_linear_sem_seg``.
+        """
+        restored = super().postprocess_result(seg_logits, data_samples)
+        for sample in restored:
+            logits = sample.seg_logits.data
+            cluster_logits = logits[: self.num_clusters]
+            sample.set_data(
+                {
+                    'seg_logits': PixelData(data=cluster_logits),
+                    'pred_sem_seg': PixelData(
+                        data=cluster_logits.argmax(dim=0, keepdim=True)
+                    ),
+                }
+            )
+            if self.linear_probe is not None:
+                sample.set_data(
+                    {
+                        'pred_linear_sem_seg': PixelData(
+                            data=logits[self.num_clusters :].argmax(
+                                dim=0, keepdim=True
+                            )
+                        )
+                    }
+                )
+        return restored

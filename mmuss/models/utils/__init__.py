@@ -1,0 +1,16 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from .dino_checkpoint import (
+    convert_dino_to_mmpretrain,
+    is_official_dino_layout,
+    load_dino_state_dict,
+    unwrap_state_dict,
+)
+from .ground_truth import strip_ground_truth
+
+__all__ = [
+    'convert_dino_to_mmpretrain',
+    'is_official_dino_layout',
+    'load_dino_state_dict',
+    'unwrap_state_dict',
+    'strip_ground_truth',
+]

@@ -1,0 +1,69 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+"""Launch helpers shared by ``tools/train.py`` and ``tools/test.py``."""
+
+import os.path as osp
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Make a distributed launch work on machines without a GPU.
+
+    MMEngine's ``pytorch`` launcher binds every process to a CUDA device and
+    wraps the model with ``device_ids=[LOCAL_RANK]``. Without CUDA this
+    function initialises the process group with the ``gloo`` backend itself
+    (MMEngine then skips its own initialisation) and wraps the model for the
+    CPU (``device_ids=None``). With CUDA it does nothing.
+
+    Args:
+        cfg (Config): The run's config; ``cfg.launcher`` is read and
+            ``cfg.model_wrapper_cfg`` may be set.
+    """
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+    wrapper = dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False),
+    )
+    wrapper.update(cfg.get('model_wrapper_cfg') or {})
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
+def set_evaluator_output_dirs(cfg: Config, work_dir: str) -> None:
+    """Point Hungarian metrics without an ``output_dir`` into the work dir.
+
+    Validation reports go to ``<work_dir>/val_results`` and test reports to
+    ``<work_dir>/test_results`` (``hungarian_metrics.json`` and ``vis/``).
+
+    Args:
+        cfg (Config): The run's config, modified in place.
+        work_dir (str): The run's work directory.
+    """
+    for key, folder in (
+        ('val_evaluator', 'val_results'),
+        ('test_evaluator', 'test_results'),
+    ):
+        evaluator = cfg.get(key)
+        if evaluator is None:
+            continue
+        metrics = evaluator if isinstance(evaluator, list) else [evaluator]
+        if isinstance(evaluator, dict) and 'metrics' in evaluator:
+            metrics = evaluator['metrics']
+            metrics = metrics if isinstance(metrics, list) else [metrics]
+        for metric in metrics:
+            if (
+                metric.get('type') == 'HungarianIoUMetric'
+                and metric.get('output_dir') is None
+            ):
+                metric['output_dir'] = osp.join(work_dir, folder)
+
+
+def default_work_dir(config_path: str) -> str:
+    """``./work_dirs/<config name>``, mmseg's default work directory."""
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Distributed training with torchrun and MMEngine's pytorch launcher.
+#   bash tools/dist_train.sh CONFIG NUM_PROCESSES [train.py options]
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT.
+# Without a GPU the processes run on the CPU with the gloo backend.
+set -euo pipefail
+CONFIG=$1
+NPROC=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
+python -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$NPROC" \
+    --master_port="$PORT" \
+    "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "${@:3}"
