@@ -3,9 +3,10 @@
 
 torch >= 2.6 loads with ``weights_only=True`` by default, and mmengine
 0.10.7's runner checkpoints then fail to load because they hold a few
-non-tensor objects (the message hub's ``HistoryBuffer`` and numpy arrays and
-scalars in the logged statistics). mmuss keeps ``weights_only=True`` and
-allowlists exactly those types; it also routes mmengine's local and HTTP(S)
+non-tensor objects (the message hub's ``HistoryBuffer``, numpy arrays and
+scalars in the logged statistics, and a ``getattr`` reference). mmuss
+keeps ``weights_only=True`` and allowlists exactly those types; it also
+routes mmengine's local and HTTP(S)
 checkpoint schemes through ``torch.load(..., weights_only=True)`` so no
 checkpoint, local or downloaded, is ever unpickled without that safety.
 """
@@ -52,8 +53,17 @@ def _numpy_globals() -> List[Any]:
 
 
 def safe_checkpoint_globals() -> List[Any]:
-    """Return the non-tensor types MMEngine stores in runner checkpoints."""
-    return [HistoryBuffer] + _numpy_globals()
+    """Return the non-tensor globals found in MMEngine runner checkpoints.
+
+    - ``HistoryBuffer``: the message hub's logged statistics;
+    - numpy's array/scalar reconstructors, ``ndarray``, ``dtype`` and the
+      numeric dtype classes: the buffers' contents;
+    - ``getattr``: ``HistoryBuffer`` pickles its statistics functions as
+      ``getattr(HistoryBuffer, 'min')``. The weights-only unpickler still
+      refuses to *call* anything outside this list, so ``getattr`` only
+      reads attributes of objects that are already allowed.
+    """
+    return [HistoryBuffer, getattr] + _numpy_globals()
 
 
 def load_checkpoint_file(

@@ -23,6 +23,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
     """
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
     wrapper = dict(

@@ -19,22 +19,14 @@ import os.path as osp
 
 import torch
 
-from mmuss.models.utils.dino_checkpoint import load_dino_state_dict
-from mmuss.utils.checkpoint_safety import (
-    load_checkpoint_file,
-    load_checkpoint_url,
-)
+from mmuss.models.utils.dino_checkpoint import read_dino_checkpoint
 
 
 def convert(src: str, dst: str) -> int:
     """Convert ``src`` and write ``dst``; return the number of tensors."""
-    if src.startswith(('http://', 'https://')):
-        loaded = load_checkpoint_url(src)
-    else:
-        loaded = load_checkpoint_file(src)
     state_dict = {
         f'backbone.{key}': value
-        for key, value in load_dino_state_dict(loaded).items()
+        for key, value in read_dino_checkpoint(src).items()
     }
     if not state_dict:
         raise ValueError(f'no tensor found in {src}')

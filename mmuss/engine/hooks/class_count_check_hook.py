@@ -19,8 +19,8 @@ class ClassCountCheckHook(Hook):
     A config that pairs a 27-class model with a 3-class dataset would
     otherwise train for hours and fail (or silently mis-score) at the first
     evaluation. The model's ``num_classes`` is compared with the number of
-    ``classes`` in the metainfo of every dataset the run uses, and the
-    cluster count with the class count.
+    ``classes`` in the metainfo of every dataset the run uses (the model
+    itself guarantees at least as many clusters as classes).
     """
 
     priority = 'VERY_HIGH'
@@ -55,11 +55,4 @@ class ClassCountCheckHook(Hook):
                 f'{name}.dataset ({type(dataset).__name__}) has '
                 f'{len(classes)} classes but model.num_classes is '
                 f'{num_classes}; set them to the same value'
-            )
-        num_clusters = getattr(model, 'num_clusters', None)
-        if num_clusters is not None and num_clusters < len(classes):
-            raise ValueError(
-                f'the cluster probe has {num_clusters} clusters for the '
-                f'{len(classes)} classes of {name}.dataset; need at least '
-                'one cluster per class'
             )

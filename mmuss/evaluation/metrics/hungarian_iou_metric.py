@@ -23,6 +23,8 @@ from mmuss.evaluation.functional import (
 from mmuss.utils.label_checks import check_label_values
 from mmuss.visualization import render_segmentation_panel
 
+VIS_MIN_HEIGHT = 256
+
 
 @METRICS.register_module()
 class HungarianIoUMetric(BaseMetric):
@@ -283,6 +285,9 @@ class HungarianIoUMetric(BaseMetric):
             panel = render_segmentation_panel(
                 item['image'], item['gt'], mapped, palette, self.ignore_index
             )
+            # Small evaluation crops are enlarged (nearest) to be viewable.
+            scale = max(1, VIS_MIN_HEIGHT // panel.shape[0])
+            panel = panel.repeat(scale, axis=0).repeat(scale, axis=1)
             mmcv.imwrite(
                 panel[..., ::-1], osp.join(vis_dir, f'{item["name"]}.png')
             )

@@ -9,11 +9,7 @@ from mmpretrain.models.utils import resize_pos_embed
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmuss.models.utils.dino_checkpoint import load_dino_state_dict
-from mmuss.utils.checkpoint_safety import (
-    load_checkpoint_file,
-    load_checkpoint_url,
-)
+from mmuss.models.utils.dino_checkpoint import read_dino_checkpoint
 
 _DINO_ARCHS = {
     **dict.fromkeys(
@@ -193,6 +189,12 @@ class DINOVisionTransformer(VisionTransformer):
         self.interpolate_offset = interpolate_offset
         self.strict_keys = strict_keys
 
+    def train(self, mode: bool = True) -> 'DINOVisionTransformer':
+        """Set the mode and return self (mmpretrain's ViT returns None, so
+        ``model.eval()`` could not be used as an expression)."""
+        super().train(mode)
+        return self
+
     def init_weights(self) -> None:
         """Load the configured checkpoint, or initialise randomly."""
         if self.pretrained_checkpoint is None:
@@ -211,11 +213,7 @@ class DINOVisionTransformer(VisionTransformer):
             KeyError: With ``strict_keys``, when keys are missing or
                 unexpected; the message lists them.
         """
-        if checkpoint.startswith(('http://', 'https://')):
-            loaded = load_checkpoint_url(checkpoint)
-        else:
-            loaded = load_checkpoint_file(checkpoint)
-        state_dict = load_dino_state_dict(loaded)
+        state_dict = read_dino_checkpoint(checkpoint)
         incompatible = self.load_state_dict(state_dict, strict=False)
         missing = list(incompatible.missing_keys)
         unexpected = list(incompatible.unexpected_keys)

@@ -2,6 +2,7 @@
 from typing import Dict, List, Sequence
 
 import torch
+from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
@@ -95,7 +96,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             decode_head=decode_head,
             neck=neck,
             train_cfg=train_cfg,
-            test_cfg=test_cfg if test_cfg is not None else dict(),
+            test_cfg=ConfigDict(test_cfg or {}),
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
         )
@@ -104,20 +105,21 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self.label_fields = tuple(label_fields)
         code_channels = self.decode_head.channels
         self.cluster_probe = MODELS.build(
-            dict(
-                in_channels=code_channels,
-                num_clusters=num_classes,
-                **(cluster_probe or dict(type='ClusterProbe')),
-            )
+            {
+                'type': 'ClusterProbe',
+                'in_channels': code_channels,
+                'num_clusters': num_classes,
+                **(cluster_probe or {}),
+            }
         )
         self.linear_probe = None
         if linear_probe is not None:
             self.linear_probe = MODELS.build(
-                dict(
-                    in_channels=code_channels,
-                    num_classes=num_classes,
+                {
+                    'in_channels': code_channels,
+                    'num_classes': num_classes,
                     **linear_probe,
-                )
+                }
             )
         self._check_class_counts()
         self.out_channels = self.num_clusters + (
@@ -190,7 +192,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         unlabelled_samples = strip_ground_truth(
             data_samples, self.label_fields
         )
-        codes = self.decode_head.forward(feats)
+        codes = self.head_codes(feats)
         losses = add_prefix(
             self.decode_head.loss_by_codes(
                 codes, feats, unlabelled_samples, self.train_cfg
@@ -199,6 +201,20 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         )
         losses.update(self.probe_losses(codes.detach(), data_samples))
         return losses
+
+    def head_codes(self, feats: List[Tensor]) -> Tensor:
+        """Run the head on backbone outputs and check the codes' shape."""
+        codes = self.decode_head.forward(feats)
+        if codes.dim() != 4:
+            shapes = [tuple(f.shape) for f in feats]
+            raise ValueError(
+                f'{type(self.decode_head).__name__} returned codes of shape '
+                f'{tuple(codes.shape)} from backbone outputs {shapes}; '
+                'expected (B, D, h, w). Configure the backbone to output '
+                'dense feature maps (e.g. out_type="featmap" for mmpretrain '
+                'ViTs, gap_before_final_norm=False for ConvNeXt).'
+            )
+        return codes
 
     def probe_losses(
         self, detached_codes: Tensor, data_samples: SampleList
@@ -294,7 +310,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self, inputs: Tensor, data_samples: OptSampleList = None
     ) -> Tensor:
         """Codes (B, D, h, w) without post-processing (``mode='tensor'``)."""
-        return self.decode_head.forward(self.extract_feat(inputs))
+        return self.head_codes(self.extract_feat(inputs))
 
     def postprocess_result(
         self, seg_logits: Tensor, data_samples: OptSampleList = None

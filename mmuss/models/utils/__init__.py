@@ -3,6 +3,7 @@ from .dino_checkpoint import (
     convert_dino_to_mmpretrain,
     is_official_dino_layout,
     load_dino_state_dict,
+    read_dino_checkpoint,
     unwrap_state_dict,
 )
 from .ground_truth import strip_ground_truth
@@ -11,6 +12,7 @@ __all__ = [
     'convert_dino_to_mmpretrain',
     'is_official_dino_layout',
     'load_dino_state_dict',
+    'read_dino_checkpoint',
     'unwrap_state_dict',
     'strip_ground_truth',
 ]

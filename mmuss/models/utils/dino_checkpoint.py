@@ -9,11 +9,17 @@ same tensors differently. The functions here detect the layout of a loaded
 checkpoint and rename its keys; nothing is copied numerically.
 """
 
+import argparse
 import re
 from collections import OrderedDict
 from typing import Dict, Mapping
 
 import torch
+
+from mmuss.utils.checkpoint_safety import (
+    load_checkpoint_file,
+    load_checkpoint_url,
+)
 
 # (pattern, replacement) applied in order to every official key.
 _OFFICIAL_TO_MMPRETRAIN = (
@@ -124,3 +130,24 @@ def load_dino_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     if is_official_dino_layout(state_dict):
         state_dict = convert_dino_to_mmpretrain(state_dict)
     return state_dict
+
+
+def read_dino_checkpoint(checkpoint: str) -> Dict[str, torch.Tensor]:
+    """Load a DINO/DINOv2 checkpoint (local path or URL) safely and return
+    an mmpretrain ViT state dict.
+
+    Loading uses ``weights_only=True``; full DINO training checkpoints also
+    pickle their ``argparse.Namespace``, which is allowed for this load only.
+
+    Args:
+        checkpoint (str): Path or HTTP(S) URL.
+
+    Returns:
+        dict[str, Tensor]: See :func:`load_dino_state_dict`.
+    """
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        if checkpoint.startswith(('http://', 'https://')):
+            loaded = load_checkpoint_url(checkpoint)
+        else:
+            loaded = load_checkpoint_file(checkpoint)
+    return load_dino_state_dict(loaded)

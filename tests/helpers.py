@@ -1,0 +1,99 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+"""Builders shared by the tests: tiny models and configs."""
+
+import copy
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEMO_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'baseline', 'tiny-vit_synthetic.py'
+)
+
+TINY_VIT = dict(
+    type='DINOVisionTransformer',
+    arch=dict(
+        embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64
+    ),
+    patch_size=8,
+    img_size=32,
+    init_cfg=None,
+)
+
+
+def tiny_segmentor_cfg(
+    num_classes=3, num_clusters=None, linear=True, **overrides
+):
+    """Config of an unsupervised segmentor on a 2-layer, 32-d ViT."""
+    cfg = dict(
+        type='UnsupervisedEncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            size=(32, 32),
+        ),
+        backbone=copy.deepcopy(TINY_VIT),
+        decode_head=dict(type='IdentityHead', in_channels=32),
+        num_classes=num_classes,
+        cluster_probe=dict(
+            type='ClusterProbe', num_clusters=num_clusters or num_classes
+        ),
+        linear_probe=dict(type='LinearProbe') if linear else None,
+        test_cfg=dict(mode='whole'),
+    )
+    cfg.update(overrides)
+    return cfg
+
+
+def make_samples(batch_size, height, width, num_classes, with_gt=True, seed=0):
+    """SegDataSamples with random labels and plausible metainfo."""
+    generator = torch.Generator().manual_seed(seed)
+    samples = []
+    for index in range(batch_size):
+        sample = SegDataSample(
+            metainfo=dict(
+                img_path=f'img_{index}.png',
+                seg_map_path=f'label_{index}.png',
+                ori_shape=(height, width),
+                img_shape=(height, width),
+                pad_shape=(height, width),
+                padding_size=[0, 0, 0, 0],
+            )
+        )
+        if with_gt:
+            labels = torch.randint(
+                0, num_classes, (1, height, width), generator=generator
+            )
+            sample.gt_sem_seg = PixelData(data=labels)
+        samples.append(sample)
+    return samples
+
+
+def demo_config(
+    work_dir, data_root, max_iters=20, val_interval=20, **train_overrides
+):
+    """The embedded demo config, shrunk for tests."""
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.work_dir = str(work_dir)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = str(data_root)
+        cfg[loader].dataset.num_train = 16
+        cfg[loader].dataset.num_val = 8
+        cfg[loader].dataset.image_size = 64
+        cfg[loader].num_workers = 0
+        cfg[loader].persistent_workers = False
+        cfg[loader].batch_size = 4
+    cfg.model.backbone.img_size = 64
+    cfg.model.data_preprocessor.size = (64, 64)
+    cfg.train_cfg.max_iters = max_iters
+    cfg.train_cfg.val_interval = val_interval
+    cfg.default_hooks.checkpoint.interval = val_interval
+    cfg.default_hooks.logger.interval = 5
+    cfg.merge_from_dict(train_overrides)
+    return cfg

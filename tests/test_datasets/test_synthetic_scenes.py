@@ -1,0 +1,114 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+import hashlib
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmuss.datasets import SyntheticScenesDataset
+from mmuss.datasets.synthetic import (
+    SYNTHETIC_CLASSES,
+    generate_scene,
+    generate_synthetic_scenes,
+)
+
+
+def digest(root):
+    sha = hashlib.sha256()
+    for folder, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            with open(os.path.join(folder, name), 'rb') as file:
+                sha.update(name.encode() + file.read())
+    return sha.hexdigest()
+
+
+def test_generation_is_deterministic(tmp_path):
+    first = generate_synthetic_scenes(
+        str(tmp_path / 'a'), num_train=6, num_val=2, size=48
+    )
+    second = generate_synthetic_scenes(
+        str(tmp_path / 'b'), num_train=6, num_val=2, size=48
+    )
+    assert digest(first) == digest(second)
+    other_seed = generate_synthetic_scenes(
+        str(tmp_path / 'c'), seed=1, num_train=6, num_val=2, size=48
+    )
+    assert digest(other_seed) != digest(first)
+    assert sorted(os.listdir(tmp_path / 'a' / 'images' / 'val')) == [
+        '00006.png',
+        '00007.png',
+    ]
+    # no staging folder is left behind
+    assert sorted(os.listdir(tmp_path)) == ['a', 'b', 'c']
+
+
+def test_scenes_have_several_classes_with_distinct_statistics():
+    colours = {c: [] for c in range(len(SYNTHETIC_CLASSES))}
+    textures = {c: [] for c in range(len(SYNTHETIC_CLASSES))}
+    for index in range(30):
+        image, labels = generate_scene(0, index, 64)
+        assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+        assert labels.max() < len(SYNTHETIC_CLASSES)
+        for class_id in np.unique(labels):
+            mask = labels == class_id
+            colours[class_id].append(image[mask].mean(0))
+            textures[class_id].append(
+                np.abs(np.diff(image.astype(float), axis=1))[
+                    mask[:, 1:]
+                ].mean()
+            )
+    assert all(colours.values()), 'every class appears'
+    mean_colour = np.stack([np.mean(colours[c], 0) for c in colours])
+    distances = np.linalg.norm(
+        mean_colour[:, None] - mean_colour[None], axis=-1
+    )
+    assert distances[np.triu_indices(len(colours), 1)].min() > 15
+    smooth, speckled = np.mean(textures[0]), np.mean(textures[1])
+    assert speckled > 4 * smooth  # sky is smooth, vegetation speckled
+
+
+def test_existing_dataset_is_reused_and_conflicts_are_refused(tmp_path):
+    root = str(tmp_path / 'scenes')
+    generate_synthetic_scenes(root, num_train=2, num_val=1, size=32)
+    marker = os.path.join(root, 'images', 'train', '00000.png')
+    mtime = os.path.getmtime(marker)
+    generate_synthetic_scenes(root, num_train=2, num_val=1, size=32)
+    assert os.path.getmtime(marker) == mtime
+    with pytest.raises(FileExistsError, match='generated with'):
+        generate_synthetic_scenes(root, num_train=3, num_val=1, size=32)
+    other = tmp_path / 'other'
+    other.mkdir()
+    (other / 'notes.txt').write_text('mine')
+    with pytest.raises(FileExistsError, match='not empty'):
+        generate_synthetic_scenes(str(other))
+
+
+def test_dataset_loads_generated_files(tmp_path):
+    root = str(tmp_path / 'scenes')
+    dataset = SyntheticScenesDataset(
+        data_root=root,
+        split='val',
+        num_train=4,
+        num_val=3,
+        image_size=40,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs'),
+        ],
+    )
+    assert len(dataset) == 3
+    assert dataset.metainfo['classes'] == SYNTHETIC_CLASSES
+    sample = dataset[0]
+    assert sample['inputs'].shape == (3, 40, 40)
+    labels = sample['data_samples'].gt_sem_seg.data
+    expected = np.array(
+        Image.open(os.path.join(root, 'annotations', 'val', '00004.png'))
+    )
+    assert (labels[0].numpy() == expected).all()
+    meta = json.load(open(os.path.join(root, 'synthetic_scenes.json')))
+    assert meta['num_val'] == 3
+    with pytest.raises(ValueError, match='split'):
+        SyntheticScenesDataset(data_root=root, split='test')

@@ -1,0 +1,73 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmuss.models.probes import (
+    ClusterProbe,
+    cluster_probe_loss,
+    cosine_cluster_similarity,
+)
+
+
+def test_cosine_similarity_hand_computed():
+    codes = torch.tensor([3.0, 4.0]).reshape(1, 2, 1, 1)  # unit: (0.6, 0.8)
+    clusters = torch.tensor([[1.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
+    similarity = cosine_cluster_similarity(codes, clusters).flatten()
+    expected = torch.tensor([0.6, 0.8, -(0.6 + 0.8) / 2**0.5])
+    torch.testing.assert_close(similarity, expected)
+
+
+def test_loss_is_negative_mean_of_best_similarity():
+    similarity = torch.tensor([[[[0.2, 0.9]], [[0.5, -0.3]]]])  # (1,2,1,2)
+    loss = cluster_probe_loss(similarity)
+    assert loss.item() == pytest.approx(-(0.5 + 0.9) / 2)
+
+
+def test_loss_gradient_matches_finite_differences():
+    torch.manual_seed(0)
+    probe = ClusterProbe(in_channels=4, num_clusters=3).double()
+    codes = torch.randn(2, 4, 3, 3, dtype=torch.float64)
+
+    def loss_of(clusters):
+        return cluster_probe_loss(cosine_cluster_similarity(codes, clusters))
+
+    # piecewise smooth: away from assignment ties the gradient is exact
+    assert torch.autograd.gradcheck(
+        loss_of, (probe.clusters.detach().clone().requires_grad_(),)
+    )
+
+
+def test_gradient_descent_recovers_separated_clusters():
+    torch.manual_seed(0)
+    directions = torch.linalg.qr(torch.randn(8, 3))[0].T  # orthonormal
+    labels = torch.randint(0, 3, (4, 6, 6))
+    codes = directions[labels].permute(0, 3, 1, 2)
+    codes = codes + 0.05 * torch.randn_like(codes)
+    probe = ClusterProbe(in_channels=8, num_clusters=3)
+    with torch.no_grad():  # start each centre near one true direction
+        probe.clusters.copy_(directions + 0.3 * torch.randn(3, 8))
+    optimizer = torch.optim.Adam(probe.parameters(), lr=0.05)
+    for _ in range(200):
+        optimizer.zero_grad()
+        probe.loss(codes).backward()
+        optimizer.step()
+    predicted = probe(codes).argmax(1)
+    # one-to-one correspondence between clusters and true labels
+    for label in range(3):
+        assert predicted[labels == label].unique().numel() == 1
+    assert predicted.unique().numel() == 3
+    assert probe.loss(codes).item() < -0.95
+
+
+def test_forward_is_log_softmax_with_alpha():
+    probe = ClusterProbe(in_channels=5, num_clusters=4, alpha=3.0)
+    codes = torch.randn(2, 5, 2, 2)
+    expected = F.log_softmax(3.0 * probe.similarity(codes), dim=1)
+    torch.testing.assert_close(probe(codes), expected)
+
+
+def test_wrong_code_dimension_is_reported():
+    probe = ClusterProbe(in_channels=5, num_clusters=4)
+    with pytest.raises(ValueError, match='expects 5-d codes'):
+        probe(torch.randn(1, 6, 2, 2))
