@@ -2,6 +2,9 @@
 from .base_uss_dataset import BaseUSSDataset, SampleLoadError
 from .cityscapes27 import Cityscapes27Dataset
 from .cocostuff27 import COCOStuff27Dataset
+from .knn_pair_dataset import KNNPairDataset
+from .mastr1325 import MaSTr1325Dataset
+from .pascal_voc21 import PascalVOC21Dataset
 from .potsdam3 import Potsdam3Dataset
 from .synthetic_scenes import SyntheticScenesDataset
 from .transforms import *  # noqa: F401,F403
@@ -11,6 +14,9 @@ __all__ = [
     'SampleLoadError',
     'Cityscapes27Dataset',
     'COCOStuff27Dataset',
+    'KNNPairDataset',
+    'MaSTr1325Dataset',
+    'PascalVOC21Dataset',
     'Potsdam3Dataset',
     'SyntheticScenesDataset',
 ]

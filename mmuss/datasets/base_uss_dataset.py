@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Any
+from typing import Any, List
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
@@ -20,6 +20,8 @@ class BaseUSSDataset(BaseSegDataset):
     with ``img_path``/``seg_map_path``, suffixes, ``ann_file`` lists), and
     adds:
 
+    - an empty dataset (wrong folder, not converted) is an error naming the
+      folder or list searched;
     - any failure of the pipeline on a sample (missing, unreadable or corrupt
       image or label) is re-raised as :class:`SampleLoadError` naming the
       sample's image and label files;
@@ -30,6 +32,19 @@ class BaseUSSDataset(BaseSegDataset):
     Args:
         **kwargs: :class:`BaseSegDataset` arguments.
     """
+
+    def load_data_list(self) -> List[dict]:
+        """List the samples; an empty dataset is an error naming where
+        images were looked for."""
+        data_list = super().load_data_list()
+        if not data_list:
+            where = self.ann_file or self.data_prefix.get('img_path')
+            raise FileNotFoundError(
+                f'{type(self).__name__} found no image (suffix '
+                f'{self.img_suffix!r}) in {where}; check data_root, '
+                'data_prefix and that the dataset was converted (README, '
+                '"Datasets")')
+        return data_list
 
     def prepare_data(self, idx: int) -> Any:
         """Run the pipeline on sample ``idx`` and validate its labels."""

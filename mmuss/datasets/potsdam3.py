@@ -21,9 +21,15 @@ class Potsdam3Dataset(BaseUSSDataset):
 
         data_root/img_dir/{train,val,unlabelled}/<id>.png
         data_root/ann_dir/{train,val}/<id>.png
+
+    The unlabelled patches can be added to training (e.g. with
+    ``ConcatDataset``); their samples have no ground truth, so the linear
+    probe skips batches that contain them.
     """
 
     METAINFO = dict(classes=POTSDAM3_CLASSES, palette=POTSDAM3_PALETTE)
+    # The protocol trains on whole patches (STEGO, PriMaPs).
+    ALLOW_FIVE_CROP = False
 
     def __init__(
         self, img_suffix: str = '.png', seg_map_suffix: str = '.png', **kwargs

@@ -78,3 +78,13 @@ def test_corrupt_label_names_file(tmp_path):
     (tmp_path / 'ann' / '0.png').write_bytes(b'\x89PNG broken')
     with pytest.raises(SampleLoadError, match=r'seg_map_path=.*ann/0.png'):
         build(tmp_path)[0]
+
+
+def test_empty_dataset_names_folder(tmp_path):
+    (tmp_path / 'img').mkdir()
+    with pytest.raises(
+        FileNotFoundError,
+        match=r'found no image .* in '
+        r'.*img',
+    ):
+        build(tmp_path)

@@ -26,5 +26,14 @@ model = dict(
     cluster_probe=dict(type='ClusterProbe', alpha=2.0),
     linear_probe=dict(type='LinearProbe'),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole', flip=True, probe_resolution='input'),
+    # use_crf=True refines predictions with the dense CRF of the protocol
+    # (10 iterations; Gaussian 1/3; bilateral 67/3/4) in crf.num_workers
+    # processes (default: all cores).
+    test_cfg=dict(
+        mode='whole',
+        flip=True,
+        probe_resolution='input',
+        use_crf=False,
+        crf=dict(num_workers=None),
+    ),
 )

@@ -1,6 +1,7 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from typing import Dict, List, Sequence
 
+import numpy as np
 import torch
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
@@ -17,7 +18,7 @@ from mmseg.utils import (
 )
 from torch import Tensor
 
-from mmuss.models.utils import strip_ground_truth
+from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.utils.label_checks import check_label_values
 
 
@@ -71,7 +72,9 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         train_cfg (dict, optional): Passed to the head's loss.
         test_cfg (dict, optional): ``mode`` ('whole' | 'slide', with
             ``crop_size``/``stride``), ``flip`` (bool),
-            ``probe_resolution`` ('input' | 'feature').
+            ``probe_resolution`` ('input' | 'feature'), ``use_crf`` (bool;
+            dense-CRF refinement at the input resolution) and ``crf``
+            (:class:`DenseCRF` arguments).
         data_preprocessor (dict, optional): Usually ``SegDataPreProcessor``.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -125,6 +128,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self.out_channels = self.num_clusters + (
             num_classes if self.linear_probe is not None else 0
         )
+        self._crf = None
         if freeze_backbone:
             self.backbone.requires_grad_(False)
             self.backbone.eval()
@@ -305,6 +309,70 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
     ) -> Tensor:
         """Probe outputs (B, K [+ C], H, W) at the input size."""
         return self.probe_outputs(self.test_codes(inputs), inputs.shape[2:])
+
+    def predict(
+        self, inputs: Tensor, data_samples: OptSampleList = None
+    ) -> SampleList:
+        """Predict clusters (and linear-probe classes), optionally refined
+        by a dense CRF (``test_cfg.use_crf``).
+
+        Args:
+            inputs (Tensor): Normalised images (B, 3, H, W).
+            data_samples (list[SegDataSample], optional): Samples to fill.
+
+        Returns:
+            list[SegDataSample]: See :meth:`postprocess_result`.
+        """
+        if data_samples is not None:
+            batch_img_metas = [sample.metainfo for sample in data_samples]
+        else:
+            batch_img_metas = [
+                dict(
+                    ori_shape=inputs.shape[2:],
+                    img_shape=inputs.shape[2:],
+                    pad_shape=inputs.shape[2:],
+                    padding_size=[0, 0, 0, 0],
+                )
+            ] * inputs.shape[0]
+        seg_logits = self.inference(inputs, batch_img_metas)
+        if self.test_cfg.get('use_crf', False):
+            seg_logits = self.refine_with_crf(inputs, seg_logits)
+        return self.postprocess_result(seg_logits, data_samples)
+
+    def unnormalized_images(self, inputs: Tensor) -> List[np.ndarray]:
+        """(H, W, 3) uint8 images from the preprocessed ``inputs``."""
+        images = inputs.detach().float()
+        preprocessor = self.data_preprocessor
+        if getattr(preprocessor, '_enable_normalize', False):
+            images = images * preprocessor.std + preprocessor.mean
+        images = images.round().clamp(0, 255).byte().permute(0, 2, 3, 1)
+        return list(images.cpu().numpy())
+
+    def refine_with_crf(self, inputs: Tensor, seg_logits: Tensor) -> Tensor:
+        """Dense-CRF refinement of the cluster (and linear) scores at the
+        input resolution, with the un-normalised image as guide.
+
+        ``test_cfg.crf`` holds :class:`DenseCRF` arguments (``num_workers``
+        and the CRF constants). The refined probabilities replace the scores
+        as log-probabilities.
+        """
+        if self._crf is None:
+            self._crf = DenseCRF(**self.test_cfg.get('crf', {}))
+        images = self.unnormalized_images(inputs)
+        parts = [(0, self.num_clusters)]
+        if self.linear_probe is not None:
+            parts.append((self.num_clusters, seg_logits.shape[1]))
+        refined = []
+        for start, end in parts:
+            probs = seg_logits[:, start:end].float().softmax(dim=1)
+            outputs = self._crf(images, list(probs.cpu().numpy()))
+            refined.append(torch.from_numpy(np.stack(outputs)))
+        return (
+            torch.cat(refined, dim=1)
+            .clamp_min(1e-8)
+            .log()
+            .to(seg_logits.device)
+        )
 
     def _forward(
         self, inputs: Tensor, data_samples: OptSampleList = None

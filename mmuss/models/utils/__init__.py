@@ -1,4 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .dense_crf import DEFAULT_CRF_PARAMS, DenseCRF, dense_crf
 from .dino_checkpoint import (
     convert_dino_to_mmpretrain,
     is_official_dino_layout,
@@ -9,6 +10,9 @@ from .dino_checkpoint import (
 from .ground_truth import strip_ground_truth
 
 __all__ = [
+    'DEFAULT_CRF_PARAMS',
+    'DenseCRF',
+    'dense_crf',
     'convert_dino_to_mmpretrain',
     'is_official_dino_layout',
     'load_dino_state_dict',

@@ -1,0 +1,317 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+"""COCO-Stuff-164k -> COCO-Stuff-27 (the coarse classes of IIC and STEGO)."""
+
+import os
+import os.path as osp
+from functools import partial
+from typing import Dict, List
+
+import numpy as np
+
+from .common import (
+    check_known_values,
+    check_same_size,
+    lookup,
+    read_label,
+    read_list,
+    write_label,
+    write_list,
+)
+from .parallel import ConversionError, run_jobs
+
+# Coarse class (0-26) of each fine COCO-Stuff id 0-181 (things 0-90 -> 0-11,
+# stuff 91-181 -> 12-26), IIC's fine_to_coarse table.
+COCOSTUFF_FINE_TO_COARSE = (
+    9,
+    11,
+    11,
+    11,
+    11,
+    11,
+    11,
+    11,
+    11,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    7,
+    7,
+    7,
+    7,
+    7,
+    7,
+    7,
+    7,
+    7,
+    7,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    10,
+    10,
+    10,
+    10,
+    10,
+    10,
+    10,
+    10,
+    10,
+    10,
+    5,
+    5,
+    5,
+    5,
+    5,
+    5,
+    5,
+    5,
+    2,
+    2,
+    2,
+    2,
+    2,
+    2,
+    2,
+    2,
+    2,
+    2,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    3,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    17,
+    17,
+    22,
+    20,
+    20,
+    22,
+    15,
+    25,
+    16,
+    13,
+    12,
+    12,
+    17,
+    17,
+    23,
+    15,
+    15,
+    17,
+    15,
+    21,
+    15,
+    25,
+    13,
+    13,
+    13,
+    13,
+    13,
+    22,
+    26,
+    14,
+    14,
+    15,
+    22,
+    21,
+    21,
+    24,
+    20,
+    22,
+    15,
+    17,
+    16,
+    15,
+    22,
+    24,
+    21,
+    17,
+    25,
+    16,
+    21,
+    17,
+    22,
+    16,
+    21,
+    21,
+    25,
+    21,
+    26,
+    21,
+    24,
+    20,
+    17,
+    14,
+    21,
+    26,
+    15,
+    23,
+    20,
+    21,
+    24,
+    15,
+    24,
+    22,
+    25,
+    15,
+    20,
+    17,
+    17,
+    22,
+    14,
+    18,
+    18,
+    18,
+    18,
+    18,
+    18,
+    18,
+    26,
+    26,
+    19,
+    19,
+    24,
+)
+_LOOKUP = list(COCOSTUFF_FINE_TO_COARSE) + [255] * (256 - 182)
+STUFF_CLASSES = range(12, 27)
+CURATED_LIST = 'Coco164kFull_Stuff_Coarse_7.txt'
+LABEL_SUFFIX = '_labelTrainIds27.png'
+SPLITS = ('train2017', 'val2017')
+
+
+def fine_to_coarse(label: np.ndarray) -> np.ndarray:
+    """Map a stuffthingmaps label (fine ids 0-181, 255 unlabelled) to the
+    27 coarse classes (255 stays ignore)."""
+    return lookup(label, _LOOKUP)
+
+
+def meets_curation_rule(
+    coarse: np.ndarray, min_fraction: float = 0.75, min_size: int = 360
+) -> bool:
+    """IIC's rule for the curated lists ("_7" version): at least 75 % of
+    the pixels are coarse stuff classes and both sides are >= 360 px."""
+    height, width = coarse.shape
+    if height < min_size or width < min_size:
+        return False
+    stuff = np.isin(coarse, STUFF_CLASSES).sum()
+    return stuff >= min_fraction * height * width
+
+
+def _convert_one(name: str, data_root: str, split: str) -> bool:
+    """Convert one label map; return whether it meets the curation rule."""
+    source = osp.join(data_root, 'annotations', split, f'{name}.png')
+    target = osp.join(data_root, 'annotations', split, f'{name}{LABEL_SUFFIX}')
+    image = osp.join(data_root, 'images', split, f'{name}.jpg')
+    if osp.isfile(target):
+        return meets_curation_rule(read_label(target))
+    fine = read_label(source)
+    if fine.ndim != 2:
+        raise ConversionError(f'label file {source} is not single-channel')
+    check_known_values(fine, list(range(182)) + [255], source)
+    check_same_size(image, source, fine)
+    coarse = fine_to_coarse(fine)
+    write_label(coarse, target)
+    return meets_curation_rule(coarse)
+
+
+def _label_names(data_root: str, split: str) -> List[str]:
+    folder = osp.join(data_root, 'annotations', split)
+    if not osp.isdir(folder):
+        raise ConversionError(
+            f'folder {folder} does not exist; unpack '
+            'stuffthingmaps_trainval2017.zip there'
+        )
+    return sorted(
+        name[:-4]
+        for name in os.listdir(folder)
+        if name.endswith('.png') and not name.endswith(LABEL_SUFFIX)
+    )
+
+
+def convert_cocostuff27(
+    data_root: str,
+    nproc: int = 1,
+    splits=SPLITS,
+    curated_dir: str | None = None,
+) -> Dict[str, int]:
+    """Write the 27-class labels and the curated image lists.
+
+    Expects the official downloads unpacked in ``data_root``::
+
+        images/{train2017,val2017}/<id>.jpg       (train2017.zip, val2017.zip)
+        annotations/{train2017,val2017}/<id>.png  (stuffthingmaps_trainval2017)
+
+    and writes ``annotations/<split>/<id>_labelTrainIds27.png``. The curated
+    lists ``curated/<split>/Coco164kFull_Stuff_Coarse_7.txt`` are copied from
+    ``curated_dir`` (the IIC/STEGO files: 49,629 train / 2,175 val ids) when
+    given, kept when present, and otherwise derived with IIC's rule
+    (:func:`meets_curation_rule`). Existing outputs are skipped.
+
+    Args:
+        data_root (str): Dataset folder.
+        nproc (int): Worker processes.
+        splits (Sequence[str]): Splits to convert.
+        curated_dir (str, optional): Folder holding
+            ``<split>/Coco164kFull_Stuff_Coarse_7.txt``.
+
+    Returns:
+        dict[str, int]: Number of curated images per split.
+    """
+    counts = {}
+    for split in splits:
+        names = _label_names(data_root, split)
+        curated = run_jobs(
+            partial(_convert_one, data_root=data_root, split=split),
+            names,
+            nproc,
+            f'COCO-Stuff-27 {split}',
+        )
+        list_path = osp.join(data_root, 'curated', split, CURATED_LIST)
+        if curated_dir is not None:
+            listed = read_list(osp.join(curated_dir, split, CURATED_LIST))
+        elif osp.isfile(list_path):
+            listed = read_list(list_path)
+        else:
+            listed = [n for n, keep in zip(names, curated) if keep]
+        missing = sorted(set(listed) - set(names))
+        if missing:
+            raise ConversionError(
+                f'{len(missing)} ids of the {split} curated list have no '
+                f'label in annotations/{split}, e.g. {missing[:3]}'
+            )
+        write_list(listed, list_path)
+        counts[split] = len(listed)
+    return counts

@@ -1,0 +1,51 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+import subprocess
+import sys
+
+from helpers import REPO_ROOT
+
+
+def run_benchmark(*args):
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/benchmark.py', *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_crf_benchmark_prints_a_row_per_worker_count():
+    out = run_benchmark(
+        'crf',
+        '--images',
+        '2',
+        '--size',
+        '32',
+        '--classes',
+        '3',
+        '--workers',
+        '1',
+        '2',
+    )
+    lines = out.strip().splitlines()
+    assert lines[-3].split()[:3] == ['workers', 'images/s', 'speed-up']
+    assert lines[-2].split()[0] == '1' and lines[-1].split()[0] == '2'
+    assert lines[-2].split()[2] == '1.00x'
+
+
+def test_knn_benchmark_on_the_demo_config():
+    out = run_benchmark(
+        'knn',
+        '--images',
+        '4',
+        '--batch-size',
+        '2',
+        '--resolution',
+        '64',
+        '--database',
+        '100',
+    )
+    assert 'images/s' in out and 'top-30 search over 100 images' in out

@@ -1,0 +1,153 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+"""Speed benchmarks of mmuss's offline and evaluation machinery.
+
+    python tools/analysis_tools/benchmark.py crf [--images 16] [--size 320]
+        [--classes 27] [--workers 1 2 4]
+    python tools/analysis_tools/benchmark.py knn [CONFIG] [--images 64]
+        [--batch-size 16] [--resolution 224] [--database 50000]
+
+crf: dense-CRF images/s for each worker count (processes), on random
+     probabilities and images of --size x --size.
+knn: descriptor images/s of the config's backbone (randomly initialised:
+     the speed does not depend on the weights) on random images, and the
+     time of the top-30 search over --database random descriptors.
+Figures are printed as a table.
+"""
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mmuss.models.utils.dense_crf import (
+    DenseCRF,
+    _shutdown_pools,
+    default_num_workers,
+)
+
+DEMO_CONFIG = os.path.join(
+    os.path.dirname(__file__),
+    '..',
+    '..',
+    'configs',
+    'baseline',
+    'tiny-vit_synthetic.py',
+)
+
+
+def print_table(title, header, rows):
+    widths = [
+        max(len(str(x)) for x in column) for column in zip(header, *rows)
+    ]
+    print(f'\n{title}')
+    print('  '.join(str(h).ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print('  '.join(str(c).ljust(w) for c, w in zip(row, widths)))
+
+
+def benchmark_crf(args) -> None:
+    rng = np.random.default_rng(0)
+    images = [
+        rng.integers(0, 256, (args.size, args.size, 3), np.uint8)
+        for _ in range(args.images)
+    ]
+    logits = torch.randn(
+        args.images, args.classes, args.size // 8, args.size // 8
+    )
+    probs = (
+        F.interpolate(logits, size=(args.size, args.size), mode='bilinear')
+        .softmax(1)
+        .numpy()
+    )
+    workers = args.workers or sorted({1, default_num_workers()})
+    rows, base = [], None
+    for count in workers:
+        crf = DenseCRF(num_workers=count)
+        crf(images[:count], list(probs[:count]))  # start the pool
+        start = time.perf_counter()
+        crf(images, list(probs))
+        rate = args.images / (time.perf_counter() - start)
+        base = base or rate
+        rows.append([count, f'{rate:.2f}', f'{rate / base:.2f}x'])
+    _shutdown_pools()
+    print_table(
+        f'dense CRF, {args.images} images {args.size}x{args.size}, '
+        f'{args.classes} classes, 10 iterations',
+        ['workers', 'images/s', 'speed-up'],
+        rows,
+    )
+
+
+def benchmark_knn(args) -> None:
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from mmuss.datasets.preparation.knn import (
+        global_descriptors,
+        nearest_neighbours,
+    )
+
+    cfg = Config.fromfile(args.config)
+    cfg.model.backbone.init_cfg = None  # speed only: no checkpoint needed
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.eval()
+    batch = [
+        torch.randint(
+            0, 256, (3, args.resolution, args.resolution), dtype=torch.uint8
+        )
+        for _ in range(args.batch_size)
+    ]
+    rows = []
+    with torch.no_grad():
+        data = model.data_preprocessor(dict(inputs=batch), False)
+        model.backbone(data['inputs'])  # warm-up
+        start = time.perf_counter()
+        done = 0
+        while done < args.images:
+            data = model.data_preprocessor(dict(inputs=batch), False)
+            global_descriptors(model.backbone(data['inputs'])[-1])
+            done += args.batch_size
+        rate = done / (time.perf_counter() - start)
+    rows.append(['descriptors (backbone forward)', f'{rate:.1f} images/s'])
+    database = F.normalize(torch.randn(args.database, 384), dim=1)
+    start = time.perf_counter()
+    nearest_neighbours(database, 30)
+    seconds = time.perf_counter() - start
+    rows.append(
+        [f'top-30 search over {args.database} images', f'{seconds:.2f} s']
+    )
+    print_table(
+        f'KNN tool, {os.path.basename(args.config)}, '
+        f'{args.resolution}px, batch {args.batch_size}',
+        ['step', 'speed'],
+        rows,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+    crf = sub.add_parser('crf')
+    crf.add_argument('--images', type=int, default=16)
+    crf.add_argument('--size', type=int, default=320)
+    crf.add_argument('--classes', type=int, default=27)
+    crf.add_argument('--workers', type=int, nargs='+')
+    knn = sub.add_parser('knn')
+    knn.add_argument('config', nargs='?', default=DEMO_CONFIG)
+    knn.add_argument('--images', type=int, default=64)
+    knn.add_argument('--batch-size', type=int, default=16)
+    knn.add_argument('--resolution', type=int, default=224)
+    knn.add_argument('--database', type=int, default=50000)
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    {'crf': benchmark_crf, 'knn': benchmark_knn}[args.command](args)
+
+
+if __name__ == '__main__':
+    main()

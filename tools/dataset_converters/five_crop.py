@@ -1,0 +1,48 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+"""Write the five-crop training set (4 corners + centre) of a dataset.
+
+    python tools/dataset_converters/five_crop.py CONFIG \
+        [--dataloader train_dataloader] [--ratio 0.5] [--out DIR] [--nproc 8]
+
+The dataset is taken from the config (a KNNPairDataset's inner dataset is
+used). Crops go to <data_root>/five_crop_<ratio> (or --out) with the same
+folder structure and suffixes, named <stem>_crop<k><suffix>; point the
+dataset's data_root there to train on them.
+"""
+
+import argparse
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+from mmuss.datasets.preparation import five_crop_dataset
+
+
+def inner_dataset_cfg(cfg: Config, loader: str) -> dict:
+    dataset = cfg[loader]['dataset'].copy()
+    while dataset.get('type') == 'KNNPairDataset':
+        dataset = dataset['dataset'].copy()
+    dataset['pipeline'] = []
+    return dataset
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--dataloader', default='train_dataloader')
+    parser.add_argument('--ratio', type=float, default=0.5)
+    parser.add_argument('--out', help='output root')
+    parser.add_argument('--nproc', type=int, default=1)
+    args = parser.parse_args()
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    dataset = DATASETS.build(inner_dataset_cfg(cfg, args.dataloader))
+    out = args.out or osp.join(dataset.data_root, f'five_crop_{args.ratio}')
+    count = five_crop_dataset(dataset, out, args.ratio, args.nproc)
+    print(f'wrote 5 x {count} crops to {out}')
+
+
+if __name__ == '__main__':
+    main()
