@@ -41,6 +41,9 @@ def test_config_builds(path, monkeypatch):
     assert model.num_classes == len(classes)
     assert model.num_clusters >= model.num_classes
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        Compose(cfg[loader].dataset.pipeline)
+        dataset = cfg[loader].dataset
+        while 'pipeline' not in dataset:  # dataset wrappers
+            dataset = dataset.dataset
+        Compose(dataset.pipeline)
     METRICS.build(cfg.val_evaluator)
     assert any(h['type'] == 'ClassCountCheckHook' for h in cfg.custom_hooks)

@@ -43,7 +43,8 @@ class BaseUSSDataset(BaseSegDataset):
                 f'{type(self).__name__} found no image (suffix '
                 f'{self.img_suffix!r}) in {where}; check data_root, '
                 'data_prefix and that the dataset was converted (README, '
-                '"Datasets")')
+                '"Datasets")'
+            )
         return data_list
 
     def prepare_data(self, idx: int) -> Any:

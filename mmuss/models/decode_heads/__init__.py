@@ -1,5 +1,7 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from .base_code_head import BaseCodeHead
 from .identity_head import IdentityHead
+from .smooseg_head import SmooSegHead
+from .stego_head import StegoHead
 
-__all__ = ['BaseCodeHead', 'IdentityHead']
+__all__ = ['BaseCodeHead', 'IdentityHead', 'SmooSegHead', 'StegoHead']

@@ -1,6 +1,6 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.utils import ConfigType, SampleList
@@ -22,6 +22,11 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     :meth:`loss_by_codes`. The data samples they receive never carry
     ground-truth labels (the segmentor strips them).
 
+    A head whose loss needs other images than the batch's (e.g. STEGO's
+    nearest-neighbour positives) lists the data-sample fields holding them in
+    ``required_views``; the segmentor runs the frozen backbone on them and
+    passes the features to :meth:`loss_by_codes` as ``views``.
+
     Args:
         in_channels (int | Sequence[int]): Feature channels.
         channels (int): Code dimension D.
@@ -29,6 +34,8 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
             subclasses as ``self.dropout``. Defaults to 0.
         **kwargs: Other :class:`BaseDecodeHead` arguments.
     """
+
+    required_views: Tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -60,6 +67,7 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
         inputs: List[Tensor],
         batch_data_samples: SampleList,
         train_cfg: ConfigType,
+        views: Optional[Dict[str, List[Tensor]]] = None,
     ) -> Dict[str, Tensor]:
         """The method's unsupervised losses.
 
@@ -69,6 +77,8 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
             batch_data_samples (list[SegDataSample]): Samples without
                 ground-truth labels.
             train_cfg (dict): The segmentor's ``train_cfg``.
+            views (dict[str, list[Tensor]], optional): Frozen backbone
+                outputs of each field in ``required_views``.
 
         Returns:
             dict[str, Tensor]: Losses, keys containing ``'loss'``. Empty for a
@@ -82,7 +92,17 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
         batch_data_samples: SampleList,
         train_cfg: ConfigType,
     ) -> Dict[str, Tensor]:
-        """mmseg's head interface: forward, then :meth:`loss_by_codes`."""
+        """mmseg's head interface: forward, then :meth:`loss_by_codes`.
+
+        Heads with ``required_views`` need the segmentor, which computes
+        the views' features.
+        """
+        if self.required_views:
+            raise RuntimeError(
+                f'{type(self).__name__} needs the views '
+                f'{self.required_views}; train it inside '
+                'UnsupervisedEncoderDecoder'
+            )
         return self.loss_by_codes(
             self.forward(inputs), inputs, batch_data_samples, train_cfg
         )

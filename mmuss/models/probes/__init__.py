@@ -3,6 +3,7 @@ from .cluster_probe import (
     ClusterProbe,
     cluster_probe_loss,
     cosine_cluster_similarity,
+    kmeans_plus_plus_seeds,
 )
 from .linear_probe import LinearProbe
 
@@ -11,4 +12,5 @@ __all__ = [
     'LinearProbe',
     'cluster_probe_loss',
     'cosine_cluster_similarity',
+    'kmeans_plus_plus_seeds',
 ]

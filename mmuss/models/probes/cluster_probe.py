@@ -1,5 +1,8 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from typing import Optional
+
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -47,6 +50,45 @@ def cluster_probe_loss(similarity: Tensor) -> Tensor:
     return -(assignment.to(similarity.dtype) * similarity).sum(dim=1).mean()
 
 
+def kmeans_plus_plus_seeds(
+    points: Tensor,
+    num_seeds: int,
+    existing: Optional[Tensor] = None,
+    generator: Optional[torch.Generator] = None,
+) -> Tensor:
+    """k-means++ seeding (Arthur and Vassilvitskii, 2007) on the sphere.
+
+    Each seed is drawn with probability proportional to the squared cosine
+    distance ``(1 - max cos)^2`` to the seeds (and ``existing`` centres)
+    chosen so far; the first one uniformly when there are no centres.
+
+    Args:
+        points (Tensor): (N, D) candidate vectors.
+        num_seeds (int): Number of seeds to draw.
+        existing (Tensor, optional): (M, D) centres to stay away from.
+        generator (torch.Generator, optional): Random generator.
+
+    Returns:
+        Tensor: (num_seeds, D) L2-normalised seeds.
+    """
+    points = F.normalize(points.float(), dim=1)
+    chosen = [] if existing is None else list(F.normalize(existing, dim=1))
+    seeds = []
+    for _ in range(num_seeds):
+        if chosen:
+            closest = (points @ torch.stack(chosen).T).max(dim=1).values
+            weights = (1 - closest).clamp_min(0) ** 2
+            if weights.sum() <= 0:
+                weights = torch.ones_like(weights)
+        else:
+            weights = torch.ones(points.shape[0])
+        index = torch.multinomial(weights.cpu(), 1, generator=generator)
+        seed = points[index.item()]
+        chosen.append(seed)
+        seeds.append(seed)
+    return torch.stack(seeds)
+
+
 @MODELS.register_module()
 class ClusterProbe(BaseModule):
     """Cosine k-means cluster probe, the unsupervised prediction of STEGO.
@@ -58,14 +100,27 @@ class ClusterProbe(BaseModule):
     ``log_softmax(alpha * cos)``, whose argmax is the cluster id; the
     temperature ``alpha`` only matters for soft outputs (CRF unaries).
 
+    Upstream initialises the centres from a standard normal
+    (``init='random'``, default). Because only the centre a code is assigned
+    to receives gradient, a centre that wins no code never moves ("dead"
+    cluster), and two classes end up sharing one. Two optional, label-free
+    remedies: ``init='kmeans++'`` seeds the centres from the first training
+    batch's codes with k-means++, and ``reseed_interval=N`` re-seeds, every N
+    training steps, the centres that won no pixel in those steps (k-means++
+    against the live centres). Under distributed training the usage counts
+    are summed over ranks and the centres broadcast from rank 0, so all
+    ranks keep identical probes.
+
     Args:
         in_channels (int): Code dimension D.
         num_clusters (int): Number of clusters K (may exceed the number of
             classes; see the Hungarian metric's ``extra_cluster_policy``).
         alpha (float): Inverse temperature of the test-time log-softmax.
             Defaults to 2.0 (STEGO evaluation).
-        init_cfg (dict, optional): Initialisation config. Centres start as a
-            standard normal sample, as upstream.
+        init (str): ``'random'`` (upstream) or ``'kmeans++'``.
+        reseed_interval (int): Steps between dead-cluster re-seeding; 0
+            disables it (upstream). Defaults to 0.
+        init_cfg (dict, optional): Initialisation config.
     """
 
     def __init__(
@@ -73,15 +128,26 @@ class ClusterProbe(BaseModule):
         in_channels: int,
         num_clusters: int,
         alpha: float = 2.0,
+        init: str = 'random',
+        reseed_interval: int = 0,
         init_cfg=None,
     ) -> None:
         super().__init__(init_cfg)
         if num_clusters < 1:
             raise ValueError(f'num_clusters must be >= 1, got {num_clusters}')
+        if init not in ('random', 'kmeans++'):
+            raise ValueError(
+                f'init must be "random" or "kmeans++", got {init!r}'
+            )
         self.in_channels = in_channels
         self.num_clusters = num_clusters
         self.alpha = alpha
+        self.init = init
+        self.reseed_interval = reseed_interval
         self.clusters = nn.Parameter(torch.randn(num_clusters, in_channels))
+        self.register_buffer('seeded', torch.tensor(init == 'random'))
+        self.register_buffer('usage', torch.zeros(num_clusters))
+        self.register_buffer('steps', torch.zeros((), dtype=torch.long))
 
     def similarity(self, codes: Tensor) -> Tensor:
         """Cosine similarity (B, K, H, W) of codes to the centres."""
@@ -93,8 +159,48 @@ class ClusterProbe(BaseModule):
         return cosine_cluster_similarity(codes, self.clusters)
 
     def loss(self, codes: Tensor) -> Tensor:
-        """Cosine k-means loss on (detached) codes (B, D, H, W)."""
-        return cluster_probe_loss(self.similarity(codes))
+        """Cosine k-means loss on (detached) codes (B, D, H, W); also seeds
+        and re-seeds centres when configured."""
+        if not bool(self.seeded):
+            self._set_centres(torch.arange(self.num_clusters), codes)
+            self.seeded.fill_(True)
+        similarity = self.similarity(codes)
+        if self.reseed_interval > 0:
+            self._track_usage(similarity, codes)
+        return cluster_probe_loss(similarity)
+
+    @torch.no_grad()
+    def _track_usage(self, similarity: Tensor, codes: Tensor) -> None:
+        self.usage += torch.bincount(
+            similarity.argmax(dim=1).flatten(), minlength=self.num_clusters
+        ).to(self.usage)
+        self.steps += 1
+        if int(self.steps) % self.reseed_interval:
+            return
+        usage = self.usage.clone()
+        if dist.is_initialized():
+            dist.all_reduce(usage)
+        dead = torch.nonzero(usage == 0).flatten()
+        if dead.numel():
+            self._set_centres(dead, codes)
+        self.usage.zero_()
+
+    @torch.no_grad()
+    def _set_centres(self, indices: Tensor, codes: Tensor) -> None:
+        """k-means++ seeds for ``indices`` from this batch's codes (on rank
+        0), broadcast to all ranks."""
+        points = codes.detach().permute(0, 2, 3, 1).reshape(-1, codes.shape[1])
+        keep = torch.ones(self.num_clusters, dtype=torch.bool)
+        keep[indices] = False
+        existing = self.clusters.data[keep.to(self.clusters.device)]
+        seeds = kmeans_plus_plus_seeds(
+            points, len(indices), existing if keep.any() else None
+        )
+        self.clusters.data[indices.to(self.clusters.device)] = seeds.to(
+            self.clusters
+        )
+        if dist.is_initialized():
+            dist.broadcast(self.clusters.data, src=0)
 
     def forward(self, codes: Tensor) -> Tensor:
         """Log-probabilities ``log_softmax(alpha * cos)`` (B, K, H, W)."""

@@ -66,6 +66,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             and ``num_classes`` filled in). None disables it.
         neck (dict, optional): Trainable neck between backbone and head.
         freeze_backbone (bool): Defaults to True.
+        cluster_source (str): Where the unsupervised prediction comes from:
+            ``'probe'`` (default, the cluster probe) or ``'head'`` (the
+            head's ``cluster_logits(codes)``, e.g. SmooSeg's teacher
+            prototypes; no cluster probe is built).
         label_fields (Sequence[str]): Data-sample fields holding ground
             truth, hidden from the head and cluster probe.
             Defaults to ``('gt_sem_seg',)``.
@@ -88,6 +92,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         linear_probe: OptConfigType = None,
         neck: OptConfigType = None,
         freeze_backbone: bool = True,
+        cluster_source: str = 'probe',
         label_fields: Sequence[str] = ('gt_sem_seg',),
         train_cfg: OptConfigType = None,
         test_cfg: OptConfigType = None,
@@ -107,14 +112,29 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self.freeze_backbone = freeze_backbone
         self.label_fields = tuple(label_fields)
         code_channels = self.decode_head.channels
-        self.cluster_probe = MODELS.build(
-            {
-                'type': 'ClusterProbe',
-                'in_channels': code_channels,
-                'num_clusters': num_classes,
-                **(cluster_probe or {}),
-            }
-        )
+        if cluster_source not in ('probe', 'head'):
+            raise ValueError(
+                'cluster_source must be "probe" or "head", got '
+                f'{cluster_source!r}'
+            )
+        if cluster_source == 'head' and not hasattr(
+            self.decode_head, 'cluster_logits'
+        ):
+            raise ValueError(
+                f'{type(self.decode_head).__name__} has no '
+                'cluster_logits(); use cluster_source="probe"'
+            )
+        self.cluster_source = cluster_source
+        self.cluster_probe = None
+        if cluster_source == 'probe':
+            self.cluster_probe = MODELS.build(
+                {
+                    'type': 'ClusterProbe',
+                    'in_channels': code_channels,
+                    'num_clusters': num_classes,
+                    **(cluster_probe or {}),
+                }
+            )
         self.linear_probe = None
         if linear_probe is not None:
             self.linear_probe = MODELS.build(
@@ -135,14 +155,17 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
 
     @property
     def num_clusters(self) -> int:
-        """Number of clusters K of the cluster probe."""
+        """Number of clusters K of the unsupervised prediction."""
+        if self.cluster_source == 'head':
+            return self.decode_head.num_clusters
         return self.cluster_probe.num_clusters
 
     def _check_class_counts(self) -> None:
         """Fail at build time on inconsistent class counts."""
         if self.num_clusters < self.num_classes:
             raise ValueError(
-                f'cluster_probe.num_clusters={self.num_clusters} is smaller '
+                f'num_clusters={self.num_clusters} (cluster_source='
+                f'{self.cluster_source!r}) is smaller '
                 f'than num_classes={self.num_classes}; the Hungarian '
                 'matching needs at least one cluster per class'
             )
@@ -197,14 +220,63 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             data_samples, self.label_fields
         )
         codes = self.head_codes(feats)
+        views = {
+            field: self.view_features(data_samples, field, inputs)
+            for field in self.decode_head.required_views
+        }
         losses = add_prefix(
             self.decode_head.loss_by_codes(
-                codes, feats, unlabelled_samples, self.train_cfg
+                codes, feats, unlabelled_samples, self.train_cfg, views
             ),
             'decode',
         )
         losses.update(self.probe_losses(codes.detach(), data_samples))
         return losses
+
+    def view_features(
+        self, data_samples: SampleList, field: str, inputs: Tensor
+    ) -> List[Tensor]:
+        """Frozen backbone features of extra images carried by the samples.
+
+        Args:
+            data_samples (list[SegDataSample]): Samples holding ``field``
+                (a ``PixelData`` uint8 image packed like the inputs, e.g.
+                ``knn_img`` from :class:`KNNPairDataset`).
+            field (str): The data-sample field.
+            inputs (Tensor): The batch's preprocessed images; the view must
+                have their size.
+
+        Returns:
+            list[Tensor]: Backbone (and neck) outputs for the view images.
+        """
+        missing = [i for i, s in enumerate(data_samples) if field not in s]
+        if missing:
+            raise ValueError(
+                f'{type(self.decode_head).__name__} needs "{field}" in every '
+                f'training sample (missing in {len(missing)} of '
+                f'{len(data_samples)}); for "knn_img" wrap the training '
+                'dataset in KNNPairDataset, whose file is made by '
+                '`python tools/precompute_knn.py CONFIG`'
+            )
+        images = torch.stack([s.get(field).data for s in data_samples])
+        images = self._preprocess_view(images.to(inputs.device))
+        if images.shape[-2:] != inputs.shape[-2:]:
+            raise ValueError(
+                f'"{field}" images are {tuple(images.shape[-2:])} but the '
+                f'batch images are {tuple(inputs.shape[-2:])}; give both the '
+                'same pipeline'
+            )
+        return self.extract_feat(images)
+
+    def _preprocess_view(self, images: Tensor) -> Tensor:
+        """Channel order and normalisation of the data preprocessor."""
+        preprocessor = self.data_preprocessor
+        images = images.float()
+        if getattr(preprocessor, 'channel_conversion', False):
+            images = images[:, [2, 1, 0]]
+        if getattr(preprocessor, '_enable_normalize', False):
+            images = (images - preprocessor.mean) / preprocessor.std
+        return images
 
     def head_codes(self, feats: List[Tensor]) -> Tensor:
         """Run the head on backbone outputs and check the codes' shape."""
@@ -224,9 +296,11 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self, detached_codes: Tensor, data_samples: SampleList
     ) -> Dict[str, Tensor]:
         """Losses of the cluster probe and, with labels, the linear probe."""
-        losses = {
-            'cluster_probe.loss': self.cluster_probe.loss(detached_codes)
-        }
+        losses = {}
+        if self.cluster_probe is not None:
+            losses['cluster_probe.loss'] = self.cluster_probe.loss(
+                detached_codes
+            )
         if self.linear_probe is not None and all(
             'gt_sem_seg' in sample for sample in data_samples
         ):
@@ -290,7 +364,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         )
 
     def _apply_probes(self, codes: Tensor) -> Tensor:
-        outputs = [self.cluster_probe(codes)]
+        if self.cluster_source == 'head':
+            outputs = [self.decode_head.cluster_logits(codes)]
+        else:
+            outputs = [self.cluster_probe(codes)]
         if self.linear_probe is not None:
             outputs.append(self.linear_probe(codes))
         return torch.cat(outputs, dim=1)

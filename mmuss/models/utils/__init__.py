@@ -7,9 +7,11 @@ from .dino_checkpoint import (
     read_dino_checkpoint,
     unwrap_state_dict,
 )
+from .ema_prototypes import EMAPrototypes
 from .ground_truth import strip_ground_truth
 
 __all__ = [
+    'EMAPrototypes',
     'DEFAULT_CRF_PARAMS',
     'DenseCRF',
     'dense_crf',

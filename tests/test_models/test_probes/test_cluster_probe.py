@@ -7,6 +7,7 @@ from mmuss.models.probes import (
     ClusterProbe,
     cluster_probe_loss,
     cosine_cluster_similarity,
+    kmeans_plus_plus_seeds,
 )
 
 
@@ -71,3 +72,55 @@ def test_wrong_code_dimension_is_reported():
     probe = ClusterProbe(in_channels=5, num_clusters=4)
     with pytest.raises(ValueError, match='expects 5-d codes'):
         probe(torch.randn(1, 6, 2, 2))
+
+
+def test_kmeans_plus_plus_seeds_spread_over_separated_groups():
+    torch.manual_seed(0)
+    directions = torch.linalg.qr(torch.randn(8, 4))[0].T
+    points = torch.cat([d + 0.01 * torch.randn(50, 8) for d in directions])
+    seeds = kmeans_plus_plus_seeds(points, 4)
+    groups = (seeds @ directions.T).argmax(1)
+    assert sorted(groups.tolist()) == [0, 1, 2, 3]
+    torch.testing.assert_close(seeds.norm(dim=1), torch.ones(4))
+
+
+def test_kmeans_plus_plus_init_happens_once_on_first_batch():
+    torch.manual_seed(0)
+    probe = ClusterProbe(in_channels=8, num_clusters=3, init='kmeans++')
+    directions = torch.linalg.qr(torch.randn(8, 3))[0].T
+    labels = torch.randint(0, 3, (2, 6, 6))
+    codes = directions[labels].permute(0, 3, 1, 2)
+    assert not bool(probe.seeded)
+    probe.loss(codes)
+    assert bool(probe.seeded)
+    seeded = probe.clusters.detach().clone()
+    assigned = probe(codes).argmax(1)
+    for label in range(3):  # every seed sits on one group
+        assert assigned[labels == label].unique().numel() == 1
+    probe.loss(codes + 1)
+    torch.testing.assert_close(probe.clusters.detach(), seeded)
+    # the flag is saved with the model, so a resumed run does not re-seed
+    assert 'seeded' in probe.state_dict()
+
+
+def test_dead_clusters_are_reseeded():
+    torch.manual_seed(0)
+    probe = ClusterProbe(in_channels=8, num_clusters=3, reseed_interval=2)
+    directions = torch.linalg.qr(torch.randn(8, 3))[0].T
+    labels = torch.arange(3).repeat_interleave(12).reshape(1, 6, 6)
+    codes = directions[labels].permute(0, 3, 1, 2)
+    with torch.no_grad():  # clusters 1 and 2 can never win a code
+        probe.clusters.copy_(
+            torch.stack(
+                [directions.sum(0), -directions.sum(0), -directions.sum(0)]
+            )
+        )
+    assert probe(codes).argmax(1).unique().tolist() == [0]
+    probe.loss(codes)
+    probe.loss(codes)  # second step: re-seed the dead clusters
+    assert probe(codes).argmax(1).unique().numel() == 3
+
+
+def test_invalid_init_is_reported():
+    with pytest.raises(ValueError, match='init'):
+        ClusterProbe(in_channels=4, num_clusters=2, init='pca')

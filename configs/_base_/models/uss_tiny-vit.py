@@ -1,0 +1,21 @@
+# The embedded default's backbone: a small randomly initialised ViT
+# (4 layers, 96-d, patch 8) on 128x128 images. No download needed.
+_base_ = './uss_dino_vits8.py'
+model = dict(
+    data_preprocessor=dict(size=(128, 128)),
+    backbone=dict(
+        arch=dict(
+            _delete_=True,
+            embed_dims=96,
+            num_layers=4,
+            num_heads=3,
+            feedforward_channels=384,
+        ),
+        patch_size=8,
+        img_size=128,
+        init_cfg=None,
+    ),
+    decode_head=dict(in_channels=96),
+    num_classes=6,
+    test_cfg=dict(flip=False),
+)

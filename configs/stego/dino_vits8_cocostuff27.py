@@ -1,0 +1,39 @@
+# STEGO on frozen DINO ViT-S/8 features, cocostuff27.
+# Loss weights and shifts: the "Cocostuff27 vit small 1/31/22" block of
+# upstream train_config.yml. Upstream centring (centering='stego'): the shifts
+# were tuned with it.
+_base_ = [
+    '../_base_/models/uss_dino_vits8.py',
+    '../_base_/datasets/cocostuff27_knn.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/stego_adam_5k.py',
+]
+crop_size = (224, 224)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    decode_head=dict(
+        _delete_=True,
+        type='StegoHead',
+        in_channels=384,
+        channels=70,
+        projection='nonlinear',
+        dropout_ratio=0.1,
+        loss_corr=dict(
+            type='StegoCorrespondenceLoss',
+            weight_self=0.67,
+            weight_knn=0.25,
+            weight_rand=0.63,
+            shift_self=0.08,
+            shift_knn=0.02,
+            shift_rand=0.66,
+            num_samples=11,
+            num_negatives=5,
+            centering='stego',
+        ),
+    ),
+    num_classes=27,
+)
+train_dataloader = dict(
+    batch_size=16,
+    dataset=dict(knn_file='nns/nns_vit_small_cocostuff27_train_five_224.npz'),
+)

@@ -1,0 +1,30 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from .smooseg_smoothness_loss import (
+    SmooSegSmoothnessLoss,
+    prototype_pseudo_label_loss,
+    smoothness_loss_map,
+)
+from .stego_correspondence_loss import (
+    StegoCorrespondenceLoss,
+    code_correlation,
+    correspondence_loss_map,
+    feature_correlation,
+    random_derangement,
+    sample_at,
+    stego_super_perm,
+    tensor_correlation,
+)
+
+__all__ = [
+    'SmooSegSmoothnessLoss',
+    'prototype_pseudo_label_loss',
+    'smoothness_loss_map',
+    'StegoCorrespondenceLoss',
+    'code_correlation',
+    'correspondence_loss_map',
+    'feature_correlation',
+    'random_derangement',
+    'sample_at',
+    'stego_super_perm',
+    'tensor_correlation',
+]
