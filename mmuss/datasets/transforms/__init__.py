@@ -1,11 +1,26 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from .five_crop import FiveCrop, crop_array, five_crop_boxes
+from .formatting import PackUSSInputs
+from .loading_pseudo_mask import LoadPseudoMask, pseudo_mask_path
+from .photometric_view import (
+    PhotometricView,
+    color_jitter,
+    gaussian_blur,
+    grayscale,
+)
 from .resize_center_crop import ResizeCenterCrop, resize_short_side_center_crop
 
 __all__ = [
     'FiveCrop',
+    'LoadPseudoMask',
+    'PackUSSInputs',
+    'PhotometricView',
     'ResizeCenterCrop',
+    'color_jitter',
     'crop_array',
     'five_crop_boxes',
+    'gaussian_blur',
+    'grayscale',
+    'pseudo_mask_path',
     'resize_short_side_center_crop',
 ]

@@ -1,7 +1,14 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from .base_code_head import BaseCodeHead
 from .identity_head import IdentityHead
+from .primaps_head import PrimapsHead
 from .smooseg_head import SmooSegHead
 from .stego_head import StegoHead
 
-__all__ = ['BaseCodeHead', 'IdentityHead', 'SmooSegHead', 'StegoHead']
+__all__ = [
+    'BaseCodeHead',
+    'IdentityHead',
+    'PrimapsHead',
+    'SmooSegHead',
+    'StegoHead',
+]

@@ -1,4 +1,10 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .primaps_focal_loss import (
+    PrimapsFocalLoss,
+    class_confidence_weights,
+    mask_mode_labels,
+    primaps_focal_loss,
+)
 from .smooseg_smoothness_loss import (
     SmooSegSmoothnessLoss,
     prototype_pseudo_label_loss,
@@ -16,6 +22,10 @@ from .stego_correspondence_loss import (
 )
 
 __all__ = [
+    'PrimapsFocalLoss',
+    'class_confidence_weights',
+    'mask_mode_labels',
+    'primaps_focal_loss',
     'SmooSegSmoothnessLoss',
     'prototype_pseudo_label_loss',
     'smoothness_loss_map',

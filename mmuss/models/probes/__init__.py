@@ -4,6 +4,7 @@ from .cluster_probe import (
     cluster_probe_loss,
     cosine_cluster_similarity,
     kmeans_plus_plus_seeds,
+    spherical_kmeans,
 )
 from .linear_probe import LinearProbe
 
@@ -13,4 +14,5 @@ __all__ = [
     'cluster_probe_loss',
     'cosine_cluster_similarity',
     'kmeans_plus_plus_seeds',
+    'spherical_kmeans',
 ]

@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -89,6 +89,48 @@ def kmeans_plus_plus_seeds(
     return torch.stack(seeds)
 
 
+def spherical_kmeans(
+    points: Tensor,
+    num_clusters: int,
+    restarts: int = 10,
+    iters: int = 20,
+    generator: Optional[torch.Generator] = None,
+) -> Tensor:
+    """Cosine (spherical) k-means with k-means++ seeding and restarts.
+
+    Lloyd iterations on L2-normalised points (assign to the most similar
+    centre, centre = normalised mean); the run with the highest summed
+    similarity (lowest k-means loss, Eq. 9 of PriMaPs) of ``restarts``
+    k-means++ seedings is returned.
+
+    Args:
+        points (Tensor): (N, D) vectors.
+        num_clusters (int): K.
+        restarts (int): Seedings tried. Defaults to 10.
+        iters (int): Lloyd iterations per seeding. Defaults to 20.
+        generator (torch.Generator, optional): Random generator.
+
+    Returns:
+        Tensor: (K, D) L2-normalised centres.
+    """
+    points = F.normalize(points.float(), dim=1)
+    best, best_score = None, -float('inf')
+    for _ in range(restarts):
+        centres = kmeans_plus_plus_seeds(
+            points, num_clusters, generator=generator
+        )
+        for _ in range(iters):
+            assignment = (points @ centres.T).argmax(dim=1)
+            for k in range(num_clusters):
+                members = points[assignment == k]
+                if len(members):
+                    centres[k] = F.normalize(members.mean(dim=0), dim=0)
+        score = (points @ centres.T).max(dim=1).values.sum().item()
+        if score > best_score:
+            best, best_score = centres, score
+    return best
+
+
 @MODELS.register_module()
 class ClusterProbe(BaseModule):
     """Cosine k-means cluster probe, the unsupervised prediction of STEGO.
@@ -103,13 +145,16 @@ class ClusterProbe(BaseModule):
     Upstream initialises the centres from a standard normal
     (``init='random'``, default). Because only the centre a code is assigned
     to receives gradient, a centre that wins no code never moves ("dead"
-    cluster), and two classes end up sharing one. Two optional, label-free
+    cluster), and two classes end up sharing one. Optional, label-free
     remedies: ``init='kmeans++'`` seeds the centres from the first training
-    batch's codes with k-means++, and ``reseed_interval=N`` re-seeds, every N
+    batch's codes (spherical k-means with k-means++ seeding and restarts,
+    :func:`spherical_kmeans`); ``reseed_interval=N`` re-seeds, every N
     training steps, the centres that won no pixel in those steps (k-means++
-    against the live centres). Under distributed training the usage counts
-    are summed over ranks and the centres broadcast from rank 0, so all
-    ranks keep identical probes.
+    against the live centres); ``reset_steps`` re-seeds all centres at the
+    given training steps (upstream's ``reset_probe_steps``, here with
+    k-means seeds), e.g. once the head's codes have settled. Under
+    distributed training the usage counts are summed over ranks and the
+    centres broadcast from rank 0, so all ranks keep identical probes.
 
     Args:
         in_channels (int): Code dimension D.
@@ -120,6 +165,8 @@ class ClusterProbe(BaseModule):
         init (str): ``'random'`` (upstream) or ``'kmeans++'``.
         reseed_interval (int): Steps between dead-cluster re-seeding; 0
             disables it (upstream). Defaults to 0.
+        reset_steps (Sequence[int]): Training steps (1-based) at which all
+            centres are re-seeded. Defaults to none.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -130,6 +177,7 @@ class ClusterProbe(BaseModule):
         alpha: float = 2.0,
         init: str = 'random',
         reseed_interval: int = 0,
+        reset_steps: Sequence[int] = (),
         init_cfg=None,
     ) -> None:
         super().__init__(init_cfg)
@@ -144,6 +192,7 @@ class ClusterProbe(BaseModule):
         self.alpha = alpha
         self.init = init
         self.reseed_interval = reseed_interval
+        self.reset_steps = set(int(step) for step in reset_steps)
         self.clusters = nn.Parameter(torch.randn(num_clusters, in_channels))
         self.register_buffer('seeded', torch.tensor(init == 'random'))
         self.register_buffer('usage', torch.zeros(num_clusters))
@@ -161,7 +210,8 @@ class ClusterProbe(BaseModule):
     def loss(self, codes: Tensor) -> Tensor:
         """Cosine k-means loss on (detached) codes (B, D, H, W); also seeds
         and re-seeds centres when configured."""
-        if not bool(self.seeded):
+        self.steps += 1
+        if not bool(self.seeded) or int(self.steps) in self.reset_steps:
             self._set_centres(torch.arange(self.num_clusters), codes)
             self.seeded.fill_(True)
         similarity = self.similarity(codes)
@@ -174,7 +224,6 @@ class ClusterProbe(BaseModule):
         self.usage += torch.bincount(
             similarity.argmax(dim=1).flatten(), minlength=self.num_clusters
         ).to(self.usage)
-        self.steps += 1
         if int(self.steps) % self.reseed_interval:
             return
         usage = self.usage.clone()
@@ -187,15 +236,21 @@ class ClusterProbe(BaseModule):
 
     @torch.no_grad()
     def _set_centres(self, indices: Tensor, codes: Tensor) -> None:
-        """k-means++ seeds for ``indices`` from this batch's codes (on rank
-        0), broadcast to all ranks."""
+        """New centres for ``indices`` from this batch's codes (computed on
+        rank 0, broadcast to all ranks): spherical k-means with restarts
+        when all centres are replaced, k-means++ against the live centres
+        otherwise."""
         points = codes.detach().permute(0, 2, 3, 1).reshape(-1, codes.shape[1])
-        keep = torch.ones(self.num_clusters, dtype=torch.bool)
-        keep[indices] = False
-        existing = self.clusters.data[keep.to(self.clusters.device)]
-        seeds = kmeans_plus_plus_seeds(
-            points, len(indices), existing if keep.any() else None
-        )
+        if len(indices) == self.num_clusters:
+            seeds = spherical_kmeans(points, self.num_clusters)
+        else:
+            keep = torch.ones(self.num_clusters, dtype=torch.bool)
+            keep[indices] = False
+            seeds = kmeans_plus_plus_seeds(
+                points,
+                len(indices),
+                self.clusters.data[keep.to(self.clusters.device)],
+            )
         self.clusters.data[indices.to(self.clusters.device)] = seeds.to(
             self.clusters
         )

@@ -9,8 +9,18 @@ from .dino_checkpoint import (
 )
 from .ema_prototypes import EMAPrototypes
 from .ground_truth import strip_ground_truth
+from .primaps import (
+    principal_mask_proposals,
+    proposal_scores,
+    reference_proposals_pca_lowrank,
+    refine_proposals,
+)
 
 __all__ = [
+    'principal_mask_proposals',
+    'proposal_scores',
+    'reference_proposals_pca_lowrank',
+    'refine_proposals',
     'EMAPrototypes',
     'DEFAULT_CRF_PARAMS',
     'DenseCRF',

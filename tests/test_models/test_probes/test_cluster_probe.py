@@ -8,6 +8,7 @@ from mmuss.models.probes import (
     cluster_probe_loss,
     cosine_cluster_similarity,
     kmeans_plus_plus_seeds,
+    spherical_kmeans,
 )
 
 
@@ -124,3 +125,43 @@ def test_dead_clusters_are_reseeded():
 def test_invalid_init_is_reported():
     with pytest.raises(ValueError, match='init'):
         ClusterProbe(in_channels=4, num_clusters=2, init='pca')
+
+
+def test_reset_steps_reseed_all_centres():
+    torch.manual_seed(0)
+    probe = ClusterProbe(in_channels=8, num_clusters=3, reset_steps=[2])
+    codes = torch.randn(1, 8, 4, 4)
+    probe.loss(codes)
+    before = probe.clusters.detach().clone()
+    probe.loss(codes)  # step 2: k-means++ seeds from these codes
+    after = probe.clusters.detach()
+    assert not torch.allclose(before, after)
+    points = F.normalize(codes, dim=1).permute(0, 2, 3, 1).reshape(-1, 8)
+    assignment = (points @ after.T).argmax(1)
+    for k, centre in enumerate(after):  # a Lloyd fixed point on the batch
+        members = points[assignment == k]
+        if len(members):
+            mean = F.normalize(members.mean(0), dim=0)
+            assert float(mean @ F.normalize(centre, dim=0)) > 0.99
+
+
+def test_step_counter_counts_training_steps():
+    probe = ClusterProbe(in_channels=4, num_clusters=2, reseed_interval=3)
+    for _ in range(5):
+        probe.loss(torch.randn(1, 4, 2, 2))
+    assert int(probe.steps) == 5
+
+
+def test_spherical_kmeans_recovers_groups_and_beats_one_seeding():
+    torch.manual_seed(0)
+    directions = torch.linalg.qr(torch.randn(16, 5))[0].T
+    sizes = [300, 200, 100, 40, 20]  # unbalanced groups
+    points = torch.cat(
+        [d + 0.3 * torch.randn(n, 16) / 4 for d, n in zip(directions, sizes)]
+    )
+    labels = torch.cat([torch.full((n,), i) for i, n in enumerate(sizes)])
+    centres = spherical_kmeans(points, 5, restarts=10)
+    assigned = (F.normalize(points, dim=1) @ centres.T).argmax(1)
+    for label in range(5):
+        assert assigned[labels == label].unique().numel() == 1
+    assert assigned.unique().numel() == 5

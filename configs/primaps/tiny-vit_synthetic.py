@@ -1,0 +1,46 @@
+# PriMaPs-EM on the embedded synthetic scenes with the demo's random-init
+# ViT. Compute the proposals, then train:
+#   python tools/precompute_primaps.py configs/primaps/tiny-vit_synthetic.py
+#   python tools/train.py configs/primaps/tiny-vit_synthetic.py
+_base_ = [
+    '../_base_/models/uss_tiny-vit.py',
+    '../_base_/datasets/synthetic_scenes.py',
+    '../_base_/primaps_runtime.py',
+    '../_base_/schedules/primaps_adam_50e.py',
+]
+data_root = 'data/synthetic_scenes'
+model = dict(
+    decode_head=dict(
+        _delete_=True, type='PrimapsHead', in_channels=96, num_prototypes=6
+    ),
+    cluster_source='head',
+    cluster_probe=None,
+)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='LoadPseudoMask', data_root=data_root, mask_dir='primaps/tiny-vit'
+    ),
+    dict(type='ResizeCenterCrop', size=128),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotometricView'),
+    dict(
+        type='PackUSSInputs',
+        image_fields=['student_img'],
+        map_fields=['primaps_map'],
+    ),
+]
+train_dataloader = dict(
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    dataset=dict(pipeline=train_pipeline),
+)
+# 240 training images, batch 8: 30 iterations per epoch; 2 k-means epochs
+# then 20 EM epochs.
+train_cfg = dict(max_epochs=22, val_interval=11)
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=11))
+custom_hooks = [
+    dict(type='ClassCountCheckHook'),
+    dict(type='PrimapsInitHook', num_images=240, kmeans_epochs=2),
+    dict(type='PrimapsEMAHook', interval=10),
+]

@@ -1,0 +1,164 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from mmseg.registry import HOOKS
+from torch import Tensor
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+def principal_components(
+    total: Tensor, outer: Tensor, count: Tensor, num_components: int
+) -> Tensor:
+    """First principal components from accumulated feature moments.
+
+    The eigenvectors of the covariance ``E[f f^T] - E[f] E[f]^T`` with the
+    largest eigenvalues, each oriented so that the mean feature projects
+    onto it non-negatively (an eigenvector's sign is arbitrary; prototypes
+    pointing away from the data would never be assigned).
+
+    Args:
+        total (Tensor): (C,) sum of features.
+        outer (Tensor): (C, C) sum of outer products.
+        count (Tensor): Number of features.
+        num_components (int): K.
+
+    Returns:
+        Tensor: (K, C) unit vectors.
+    """
+    mean = total / count
+    covariance = outer / count - torch.outer(mean, mean)
+    _, vectors = torch.linalg.eigh(covariance)
+    components = vectors[:, -num_components:].flip(dims=[1]).T
+    sign = torch.where(components @ mean >= 0, 1.0, -1.0).to(components)
+    return components * sign[:, None]
+
+
+@HOOKS.register_module()
+class PrimapsInitHook(Hook):
+    """Initialise PriMaPs-EM prototypes before training (PriMaPs Sec. 3.2).
+
+    Accumulates the first and second moments of the head's features over
+    the first ``num_images`` training images (2,975 in the paper, the
+    Cityscapes training set), summed over all ranks, takes the first K
+    principal components as prototypes (identical on every rank) and starts
+    the head's cosine k-means phase (Eq. 9) for ``kmeans_epochs`` epochs of
+    the training loader (or ``kmeans_iters`` iterations). A resumed run
+    whose head is already initialised is left alone.
+
+    Args:
+        num_images (int): Images for the PCA. Defaults to 2975.
+        kmeans_epochs (int): Length of the k-means phase. Defaults to 2.
+        kmeans_iters (int, optional): Length in iterations instead.
+    """
+
+    priority = 'LOW'
+
+    def __init__(
+        self,
+        num_images: int = 2975,
+        kmeans_epochs: int = 2,
+        kmeans_iters: Optional[int] = None,
+    ) -> None:
+        self.num_images = num_images
+        self.kmeans_epochs = kmeans_epochs
+        self.kmeans_iters = kmeans_iters
+
+    def before_train(self, runner: Runner) -> None:
+        model = _unwrap(runner.model)
+        head = model.decode_head
+        if bool(head.initialized):
+            print_log(
+                'PriMaPs prototypes restored from the checkpoint',
+                logger='current',
+            )
+            return
+        total, outer, count = self._moments(runner, model)
+        components = principal_components(
+            total, outer, count, head.num_prototypes
+        )
+        iters = self.kmeans_iters
+        if iters is None:
+            iters = self.kmeans_epochs * len(runner.train_dataloader)
+        head.set_prototypes(components.to(head.student), iters)
+        print_log(
+            f'PriMaPs prototypes: first {head.num_prototypes} principal '
+            f'components of {int(count)} features; {iters} k-means '
+            'iterations follow',
+            logger='current',
+        )
+
+    @torch.no_grad()
+    def _moments(self, runner: Runner, model):
+        head = model.decode_head
+        world = dist.get_world_size() if dist.is_initialized() else 1
+        quota = -(-self.num_images // world)
+        device = head.student.device
+        channels = head.student.shape[1]
+        total = torch.zeros(channels, dtype=torch.float64, device=device)
+        outer = torch.zeros(
+            channels, channels, dtype=torch.float64, device=device
+        )
+        count = torch.zeros((), dtype=torch.float64, device=device)
+        seen = 0
+        was_training = model.training
+        model.eval()
+        for batch in runner.train_dataloader:
+            data = model.data_preprocessor(batch, True)
+            feats = head.forward(model.extract_feat(data['inputs']))
+            flat = feats.permute(0, 2, 3, 1).reshape(-1, channels).double()
+            total += flat.sum(dim=0)
+            outer += flat.T @ flat
+            count += flat.shape[0]
+            seen += feats.shape[0]
+            if seen >= quota:
+                break
+        model.train(was_training)
+        if dist.is_initialized():
+            for tensor in (total, outer, count):
+                dist.all_reduce(tensor)
+        if count == 0:
+            raise RuntimeError('PrimapsInitHook saw no training image')
+        if head.num_prototypes > channels:
+            raise ValueError(
+                f'{head.num_prototypes} prototypes cannot be '
+                f'initialised from {channels}-d features by PCA'
+            )
+        return total, outer, count
+
+
+@HOOKS.register_module()
+class PrimapsEMAHook(Hook):
+    """Momentum update of PriMaPs-EM's theta_T (PriMaPs Eq. 11).
+
+    After every ``interval``-th EM iteration (gamma_t = 10), after the
+    optimiser step, ``theta_T <- m theta_T + (1 - m) theta_S``. theta_S is
+    synchronised by distributed training, so every rank computes the same
+    theta_T.
+
+    Args:
+        interval (int): gamma_t. Defaults to 10.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, interval: int = 10) -> None:
+        self.interval = interval
+
+    def after_train_iter(
+        self, runner: Runner, batch_idx: int, data_batch=None, outputs=None
+    ) -> None:
+        head = _unwrap(runner.model).decode_head
+        if not head.in_em_phase:
+            return
+        em_step = int(head.steps) - int(head.kmeans_iters)
+        if em_step % self.interval == 0:
+            head.update_teacher()

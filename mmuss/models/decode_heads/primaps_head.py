@@ -1,0 +1,272 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, SampleList
+from torch import Tensor
+
+from mmuss.utils.checkpoint_safety import load_checkpoint_file
+
+from ..losses.primaps_focal_loss import mask_mode_labels, primaps_focal_loss
+from ..probes.cluster_probe import (
+    cluster_probe_loss,
+    cosine_cluster_similarity,
+)
+from ..utils.primaps import principal_mask_proposals
+from .base_code_head import BaseCodeHead
+
+
+@MODELS.register_module()
+class PrimapsHead(BaseCodeHead):
+    """PriMaPs-EM: class prototypes fitted by moving-average stochastic EM.
+
+    `PriMaPs <https://arxiv.org/abs/2404.16818>`_ (Hahn et al., TMLR 2024,
+    Sec. 3.2). Two sets of K prototypes in the feature space: the momentum
+    prototypes theta_T give the prediction, the prototypes theta_S are
+    trained. Training has two phases (one MMEngine run):
+
+    1. initialisation: the prototypes start from the first K principal
+       components of the training features (:class:`PrimapsInitHook`) and
+       are trained for ``kmeans_iters`` steps on the cosine batch k-means
+       loss (Eq. 9); theta_T and theta_S are equal during this phase (the
+       trained set is copied to the other each step, so "pre-train theta_T,
+       then copy it to theta_S" holds with a single optimised tensor);
+    2. EM: each step, theta_T predicts the clean image, every PriMaPs mask
+       takes its most frequent predicted class (E-step,
+       :func:`mask_mode_labels`), and theta_S, applied to the
+       photometrically augmented image (``student_view``), is trained with
+       the class-confidence weighted focal loss (Eq. 10, M-step); theta_T
+       follows theta_S by EMA every 10 steps (Eq. 11,
+       :class:`PrimapsEMAHook`).
+
+    Predictions are ``log_softmax(eval_alpha * cos(f, theta_T))`` (argmax =
+    Eq. 9's assignment), used with the segmentor's ``cluster_source='head'``.
+    Prototype scores are cosines; the student's logits are
+    ``theta_S^T f`` with unit-norm prototypes and raw features, as in the
+    paper's ``softmax(theta_S^T f)``.
+
+    The features are the frozen backbone's (``IdentityHead`` style) or, for
+    PriMaPs-EM on top of another method ("SotA + PriMaPs-EM", Sec. 4), the
+    codes of a frozen ``feature_head`` (e.g. a trained :class:`StegoHead`,
+    loaded from ``feature_head_checkpoint``). The masks are the
+    precomputed proposals in the data samples' ``mask_field``
+    (:class:`LoadPseudoMask`), or computed on-line from the backbone
+    features without CRF (``online_proposals=True``, for small data).
+
+    Args:
+        in_channels (int): Backbone feature channels.
+        num_prototypes (int): K.
+        feature_head (dict, optional): Frozen head producing the features.
+        feature_head_checkpoint (str, optional): Checkpoint of a segmentor
+            holding ``feature_head`` under ``decode_head.``.
+        focal_gamma (float): gamma of Eq. 10. Defaults to 2.
+        ema_momentum (float): gamma_psi of Eq. 11. Defaults to 0.98.
+        ema_warmup (bool): Upstream's EMA warm-up (decay min(m, 1 - 1/k) at
+            the k-th update); the paper uses the plain decay (default).
+        eval_alpha (float): Inverse temperature of the prediction.
+        student_view (str): Data-sample field of the augmented image.
+        mask_field (str): Data-sample field of the proposals.
+        online_proposals (bool): Compute the proposals from the features.
+        psi (float): Threshold of the on-line proposals (Eq. 6).
+        ignore_index (int): Defaults to 255.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        num_prototypes: int,
+        feature_head: OptConfigType = None,
+        feature_head_checkpoint: Optional[str] = None,
+        focal_gamma: float = 2.0,
+        ema_momentum: float = 0.98,
+        ema_warmup: bool = False,
+        eval_alpha: float = 2.0,
+        student_view: str = 'student_img',
+        mask_field: str = 'primaps_map',
+        online_proposals: bool = False,
+        psi: float = 0.4,
+        ignore_index: int = 255,
+        **kwargs,
+    ) -> None:
+        self.feature_head = None
+        channels = in_channels
+        if feature_head is not None:
+            built = MODELS.build(feature_head)
+            channels = built.channels
+        super().__init__(
+            in_channels=in_channels,
+            channels=channels,
+            ignore_index=ignore_index,
+            **kwargs,
+        )
+        if feature_head is not None:
+            self.feature_head = built
+            if feature_head_checkpoint:
+                self.load_feature_head(feature_head_checkpoint)
+            self.feature_head.requires_grad_(False)
+        self.num_prototypes = num_prototypes
+        self.student = nn.Parameter(torch.randn(num_prototypes, channels))
+        self.register_buffer('teacher', self.student.detach().clone())
+        self.register_buffer('initialized', torch.tensor(False))
+        self.register_buffer('kmeans_iters', torch.zeros((), dtype=torch.long))
+        self.register_buffer('steps', torch.zeros((), dtype=torch.long))
+        self.register_buffer('ema_updates', torch.zeros((), dtype=torch.long))
+        self.focal_gamma = focal_gamma
+        self.ema_momentum = ema_momentum
+        self.ema_warmup = ema_warmup
+        self.eval_alpha = eval_alpha
+        self.student_view = student_view
+        self.mask_field = mask_field
+        self.online_proposals = online_proposals
+        self.psi = psi
+        self.required_views = (student_view,)
+
+    @property
+    def num_clusters(self) -> int:
+        return self.num_prototypes
+
+    def load_feature_head(self, checkpoint: str) -> None:
+        """Load ``decode_head.*`` weights of a trained segmentor."""
+        loaded = load_checkpoint_file(checkpoint)
+        state = loaded.get('state_dict', loaded)
+        prefix = 'decode_head.'
+        weights = {
+            k[len(prefix) :]: v
+            for k, v in state.items()
+            if k.startswith(prefix)
+        }
+        if not weights:
+            raise KeyError(f'{checkpoint} holds no decode_head weights')
+        self.feature_head.load_state_dict(weights, strict=True)
+
+    def train(self, mode: bool = True) -> 'PrimapsHead':
+        super().train(mode)
+        if self.feature_head is not None:
+            self.feature_head.eval()
+        return self
+
+    def forward(self, inputs: List[Tensor]) -> Tensor:
+        """The features the prototypes live in (B, C, h, w)."""
+        if self.feature_head is None:
+            return self._transform_inputs(inputs)
+        with torch.no_grad():
+            return self.feature_head(inputs)
+
+    @property
+    def in_em_phase(self) -> bool:
+        return bool(self.initialized) and int(self.steps) > int(
+            self.kmeans_iters
+        )
+
+    def cluster_logits(self, codes: Tensor) -> Tensor:
+        """Prediction of the momentum prototypes theta_T."""
+        return F.log_softmax(
+            self.eval_alpha * cosine_cluster_similarity(codes, self.teacher),
+            dim=1,
+        )
+
+    def student_logits(self, codes: Tensor) -> Tensor:
+        """``theta_S^T f`` with unit-norm prototypes (Eq. 10's y')."""
+        return torch.einsum(
+            'bchw,kc->bkhw', codes, F.normalize(self.student, dim=1)
+        )
+
+    @torch.no_grad()
+    def set_prototypes(self, prototypes: Tensor, kmeans_iters: int) -> None:
+        """Initialise theta_T and theta_S and the length of the k-means
+        phase; mark the head initialised (saved with checkpoints)."""
+        self.teacher.copy_(prototypes)
+        self.student.copy_(prototypes)
+        self.kmeans_iters.fill_(kmeans_iters)
+        self.initialized.fill_(True)
+
+    @torch.no_grad()
+    def update_teacher(self) -> None:
+        """theta_T <- m theta_T + (1 - m) theta_S (PriMaPs Eq. 11)."""
+        self.ema_updates += 1
+        momentum = self.ema_momentum
+        if self.ema_warmup:
+            momentum = min(momentum, 1 - 1 / float(self.ema_updates))
+        self.teacher.mul_(momentum).add_(self.student, alpha=1 - momentum)
+
+    def kmeans_loss(self, codes: Tensor) -> Tensor:
+        """Cosine batch k-means loss of the prototypes (PriMaPs Eq. 9)."""
+        return cluster_probe_loss(
+            cosine_cluster_similarity(codes.detach(), self.student)
+        )
+
+    def loss_by_codes(
+        self,
+        codes: Tensor,
+        inputs: List[Tensor],
+        batch_data_samples: SampleList,
+        train_cfg: ConfigType,
+        views: Optional[Dict[str, List[Tensor]]] = None,
+    ) -> Dict[str, Tensor]:
+        """Eq. 9 during initialisation, then the EM step's Eq. 10."""
+        if not bool(self.initialized):
+            raise RuntimeError(
+                'PrimapsHead prototypes are not initialised; add '
+                "dict(type='PrimapsInitHook') to custom_hooks"
+            )
+        self.steps += 1
+        if int(self.steps) <= int(self.kmeans_iters):
+            with torch.no_grad():  # theta_T = theta_S while initialising
+                self.teacher.copy_(self.student)
+            return dict(loss_kmeans=self.kmeans_loss(codes))
+        masks = self.proposal_maps(codes, inputs, batch_data_samples)
+        size = masks.shape[-2:]
+        with torch.no_grad():
+            teacher = F.interpolate(
+                cosine_cluster_similarity(codes, self.teacher),
+                size=size,
+                mode='bilinear',
+                align_corners=self.align_corners,
+            )
+            pseudo = mask_mode_labels(
+                masks,
+                teacher.argmax(dim=1),
+                self.num_prototypes,
+                self.ignore_index,
+            )
+        student_codes = self.forward(views[self.student_view])
+        logits = F.interpolate(
+            self.student_logits(student_codes),
+            size=size,
+            mode='bilinear',
+            align_corners=self.align_corners,
+        )
+        loss = primaps_focal_loss(
+            logits, pseudo, self.focal_gamma, self.ignore_index
+        )
+        labelled = (pseudo != self.ignore_index).float().mean()
+        return dict(loss_focal=loss, pseudo_coverage=labelled)
+
+    def proposal_maps(
+        self,
+        codes: Tensor,
+        inputs: List[Tensor],
+        batch_data_samples: SampleList,
+    ) -> Tensor:
+        """(B, H, W) mask ids: precomputed, or on-line from the backbone
+        features (at feature resolution, without CRF)."""
+        if self.online_proposals:
+            with torch.no_grad():
+                ids = principal_mask_proposals(
+                    self._transform_inputs(inputs), psi=self.psi
+                )
+            return torch.where(ids == 0, self.ignore_index, ids)
+        missing = [s for s in batch_data_samples if self.mask_field not in s]
+        if missing:
+            raise ValueError(
+                f'PrimapsHead needs "{self.mask_field}" in every training '
+                'sample: load the precomputed proposals with LoadPseudoMask '
+                '(made by tools/precompute_primaps.py) and pack them with '
+                'PackUSSInputs(map_fields=...), or set online_proposals=True'
+            )
+        return torch.stack(
+            [s.get(self.mask_field).data[0] for s in batch_data_samples]
+        ).to(codes.device)

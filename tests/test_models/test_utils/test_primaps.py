@@ -1,0 +1,134 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmuss.models.utils.primaps import (
+    feature_covariance,
+    first_principal_component,
+    nearest_neighbour_anchor,
+    principal_mask_proposals,
+    proposal_scores,
+    reference_proposals_pca_lowrank,
+    refine_proposals,
+    similarity_map,
+    threshold_mask,
+)
+
+
+def blocky_features(
+    seed=0, batch=2, channels=32, size=12, regions=4, noise=0.3
+):
+    """Features of a few rectangular regions with distinct directions."""
+    generator = torch.Generator().manual_seed(seed)
+    directions = torch.randn(regions, channels, generator=generator)
+    labels = torch.randint(
+        0, regions, (batch, 1, 3, 3), generator=generator
+    ).float()
+    labels = F.interpolate(labels, size=(size, size), mode='nearest')
+    labels = labels[:, 0].long()
+    feats = directions[labels].permute(0, 3, 1, 2)
+    feats = feats + noise * torch.randn(feats.shape, generator=generator)
+    return feats, labels
+
+
+def test_covariance_matches_numpy_on_masked_features():
+    feats = torch.randn(1, 30, 5, dtype=torch.float64)
+    mask = torch.rand(1, 30) > 0.4
+    expected = np.cov(feats[0][mask[0]].numpy().T, bias=True)
+    np.testing.assert_allclose(
+        feature_covariance(feats, mask)[0], expected, atol=1e-12
+    )
+
+
+def test_power_iteration_gives_the_top_eigenvector():
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(3, 20, 20, dtype=torch.float64, generator=generator)
+    covariance = a @ a.transpose(1, 2)
+    vector = first_principal_component(covariance)
+    expected = torch.linalg.eigh(covariance)[1][..., -1]
+    torch.testing.assert_close(
+        (vector * expected).sum(1).abs(), torch.ones(3, dtype=torch.float64)
+    )
+
+
+def test_anchor_similarity_and_threshold_hand_computed():
+    normed = torch.tensor([[[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [-1.0, 0.0]]])
+    mask = torch.tensor([[True, True, True, False]])
+    # Eq. 4 over the unassigned locations: the direction (0.8, 0.6) is
+    # closest to feature 1; -direction would pick feature 3, which is
+    # assigned.
+    anchor = nearest_neighbour_anchor(torch.tensor([[0.8, 0.6]]), normed, mask)
+    torch.testing.assert_close(anchor, torch.tensor([[0.6, 0.8]]))
+    similarity = similarity_map(anchor, normed)  # Eq. 5
+    torch.testing.assert_close(
+        similarity, torch.tensor([[0.6, 1.0, 0.8, -0.6]])
+    )
+    # Eq. 6 with psi = 0.7: > 0.7 * 1.0 among unassigned -> 1 and 2
+    assert threshold_mask(similarity, mask, 0.7).tolist() == [
+        [False, True, True, False]
+    ]
+
+
+def test_proposals_recover_regions_and_match_pca_lowrank_loop():
+    feats, labels = blocky_features()
+    ids = principal_mask_proposals(feats)
+    for image in range(2):
+        for region in labels[image].unique():
+            inside = ids[image][labels[image] == region]
+            assert inside.unique().numel() == 1 and inside[0] > 0
+        assert (ids[image] > 0).float().mean() >= 0.95
+    torch.testing.assert_close(ids, reference_proposals_pca_lowrank(feats))
+
+
+def test_masks_do_not_overlap_and_follow_assignment_order():
+    feats, _ = blocky_features(seed=3, regions=6)
+    ids = principal_mask_proposals(feats)
+    # every location has exactly one id; ids are consecutive from 1
+    for image in ids:
+        present = image.unique()
+        present = present[present > 0]
+        assert present.tolist() == list(range(1, len(present) + 1))
+
+
+def test_degenerate_inputs_terminate_without_nan():
+    constant = torch.ones(2, 8, 6, 6)
+    ids = principal_mask_proposals(constant)
+    assert (ids == 1).all()  # one region covers everything
+    zeros = torch.zeros(1, 8, 6, 6)
+    ids = principal_mask_proposals(zeros)
+    assert ids.shape == (1, 6, 6)
+    single = torch.randn(1, 8, 1, 1)
+    assert principal_mask_proposals(single).tolist() == [[[1]]]
+    with pytest.raises(ValueError, match='NaN'):
+        principal_mask_proposals(torch.full((1, 4, 2, 2), float('nan')))
+
+
+def test_stops_at_coverage_and_leaves_rest_unassigned():
+    feats, _ = blocky_features(regions=4, noise=0.0)
+    ids = principal_mask_proposals(feats, coverage=0.3)
+    assert ((ids > 0).float().mean(dim=(1, 2)) >= 0.3).all()
+    assert (ids == 0).any()
+
+
+def test_scores_and_refinement_without_crf():
+    ids = torch.zeros(1, 12, 12, dtype=torch.long)
+    ids[0, :, :4] = 1
+    ids[0, :, 4:8] = 2  # columns 8-11 unassigned
+    scores = proposal_scores(ids)
+    assert scores.shape == (1, 3, 12, 12)
+    torch.testing.assert_close(scores.exp().sum(1), torch.ones(1, 12, 12))
+    images = torch.zeros(1, 24, 24, 3, dtype=torch.uint8)
+    refined = refine_proposals(ids, images, crf=None)
+    assert refined.shape == (1, 24, 24)
+    assert refined[0, :, :7].unique().tolist() == [1]
+    assert refined[0, :, 9:15].unique().tolist() == [2]
+    assert refined[0, :, 17:].unique().tolist() == [255]
+
+
+def test_median_filter_removes_isolated_pixels():
+    ids = torch.ones(1, 8, 8, dtype=torch.long)
+    ids[0, 4, 4] = 2  # a single-pixel mask disappears
+    scores = proposal_scores(ids, num_masks=2)
+    assert (scores.argmax(1) == 1).all()

@@ -1,0 +1,131 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+"""Precompute PriMaPs mask proposals for the training images of a config.
+
+    python tools/precompute_primaps.py CONFIG [--resolution 320]
+        [--psi 0.4] [--coverage 0.95] [--no-crf] [--crf-workers N]
+        [--batch-size 16] [--num-workers 4] [--device cuda]
+
+Every training image is resized (short side) and centre-cropped to
+--resolution (default: the pipeline's ResizeCenterCrop), embedded by the
+config's frozen backbone (the feature map the head reads), decomposed into
+principal mask proposals (PriMaPs Eqs. 2-8), refined by the dense CRF at
+image resolution and written as a uint8 PNG of mask ids (255 = no mask) to
+<data_root>/<mask_dir>/<image path>.png, where mask_dir is the one of the
+config's LoadPseudoMask transform. Files are written atomically and
+existing ones are skipped, so an interrupted run resumes; the CRF runs in
+--crf-workers processes.
+"""
+
+import argparse
+import os.path as osp
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS, MODELS
+from torch.utils.data import DataLoader, Subset
+
+from mmuss.datasets.transforms import pseudo_mask_path
+from mmuss.models.utils import DenseCRF
+from mmuss.models.utils.primaps import (
+    principal_mask_proposals,
+    refine_proposals,
+)
+from mmuss.utils.atomic_io import save_image_atomic
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--dataloader', default='train_dataloader')
+    parser.add_argument('--resolution', type=int)
+    parser.add_argument('--psi', type=float, default=0.4)
+    parser.add_argument('--coverage', type=float, default=0.95)
+    parser.add_argument('--no-crf', action='store_true')
+    parser.add_argument('--crf-workers', type=int)
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--num-workers', type=int, default=2)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
+    return parser.parse_args()
+
+
+def mask_loader_settings(dataset_cfg: dict):
+    """(mask_dir, crop size) of the pipeline's LoadPseudoMask and
+    ResizeCenterCrop transforms."""
+    mask_dir = resolution = None
+    for transform in dataset_cfg.get('pipeline', []):
+        if transform['type'] == 'LoadPseudoMask':
+            mask_dir = transform['mask_dir']
+        if transform['type'] == 'ResizeCenterCrop':
+            resolution = transform.get('crop_size') or transform['size']
+    if mask_dir is None:
+        raise ValueError(
+            'the training pipeline has no LoadPseudoMask; '
+            'there is nowhere to write the proposals'
+        )
+    return mask_dir, resolution
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    dataset_cfg = cfg[args.dataloader]['dataset'].copy()
+    while 'pipeline' not in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset'].copy()
+    mask_dir, resolution = mask_loader_settings(dataset_cfg)
+    resolution = args.resolution or resolution
+    dataset_cfg['pipeline'] = [
+        dict(type='LoadImageFromFile'),
+        dict(type='ResizeCenterCrop', size=resolution),
+        dict(type='PackSegInputs'),
+    ]
+    dataset = DATASETS.build(dataset_cfg)
+    root = dataset.data_root or ''
+    targets = [
+        pseudo_mask_path(dataset.get_data_info(i)['img_path'], root, mask_dir)
+        for i in range(len(dataset))
+    ]
+    todo = [i for i, path in enumerate(targets) if not osp.isfile(path)]
+    print(
+        f'{len(dataset) - len(todo)} of {len(dataset)} maps exist; '
+        f'computing {len(todo)}'
+    )
+    if not todo:
+        return
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.to(args.device).eval()
+    crf = None if args.no_crf else DenseCRF(num_workers=args.crf_workers)
+    loader = DataLoader(
+        Subset(dataset, todo),
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        collate_fn=pseudo_collate,
+    )
+    start, done = time.time(), 0
+    positions = iter(todo)
+    for batch in loader:
+        with torch.no_grad():
+            data = model.data_preprocessor(batch, False)
+            feats = model.decode_head._transform_inputs(
+                model.extract_feat(data['inputs']))
+            ids = principal_mask_proposals(feats, args.psi, args.coverage)
+        images = torch.stack(batch['inputs']).flip(1).permute(0, 2, 3, 1)
+        maps = refine_proposals(ids.cpu(), images, crf)
+        for mask in maps:
+            save_image_atomic(mask.numpy(), targets[next(positions)])
+        done += len(maps)
+        print(
+            f'{done}/{len(todo)} ({done / (time.time() - start):.2f} '
+            'images/s)',
+            flush=True,
+        )
+
+
+if __name__ == '__main__':
+    main()
