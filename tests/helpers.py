@@ -97,3 +97,46 @@ def demo_config(
     cfg.default_hooks.logger.interval = 5
     cfg.merge_from_dict(train_overrides)
     return cfg
+
+
+PRIMAPS_DEMO_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'primaps', 'tiny-vit_synthetic.py'
+)
+
+
+def primaps_demo_config(
+    work_dir, data_root, max_epochs=4, kmeans_epochs=1, online=True
+):
+    """The PriMaPs-EM demo config, shrunk for tests: 16 training images of
+    64 px in batches of 4; proposals computed on line (``online``) or read
+    from the files of ``tools/precompute_primaps.py``."""
+    cfg = Config.fromfile(PRIMAPS_DEMO_CONFIG)
+    cfg.work_dir = str(work_dir)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        dataset.update(
+            data_root=str(data_root), num_train=16, num_val=8, image_size=64
+        )
+        cfg[loader].update(
+            num_workers=0, persistent_workers=False, batch_size=4
+        )
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    for transform in pipeline:
+        if transform['type'] == 'ResizeCenterCrop':
+            transform['size'] = 64
+        if transform['type'] == 'PackUSSInputs' and online:
+            transform['map_fields'] = []
+    if online:
+        cfg.train_dataloader.dataset.pipeline = [
+            t for t in pipeline if t['type'] != 'LoadPseudoMask'
+        ]
+    cfg.model.decode_head.online_proposals = online
+    cfg.model.backbone.img_size = 64
+    cfg.model.data_preprocessor.size = (64, 64)
+    cfg.train_cfg.update(max_epochs=max_epochs, val_interval=max_epochs)
+    cfg.default_hooks.checkpoint.interval = 1
+    cfg.default_hooks.logger.interval = 2
+    for hook in cfg.custom_hooks:
+        if hook['type'] == 'PrimapsInitHook':
+            hook.update(num_images=16, kmeans_epochs=kmeans_epochs)
+    return cfg

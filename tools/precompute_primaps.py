@@ -21,7 +21,7 @@ import os.path as osp
 import time
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
@@ -50,6 +50,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
     )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, e.g. key1=value1',
+    )
     return parser.parse_args()
 
 
@@ -73,6 +79,8 @@ def mask_loader_settings(dataset_cfg: dict):
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset_cfg = cfg[args.dataloader]['dataset'].copy()
     while 'pipeline' not in dataset_cfg:
@@ -113,7 +121,8 @@ def main() -> None:
         with torch.no_grad():
             data = model.data_preprocessor(batch, False)
             feats = model.decode_head._transform_inputs(
-                model.extract_feat(data['inputs']))
+                model.extract_feat(data['inputs'])
+            )
             ids = principal_mask_proposals(feats, args.psi, args.coverage)
         images = torch.stack(batch['inputs']).flip(1).permute(0, 2, 3, 1)
         maps = refine_proposals(ids.cpu(), images, crf)

@@ -18,6 +18,7 @@ from mmuss.utils.launch import (
     default_work_dir,
     set_evaluator_output_dirs,
     setup_cpu_distributed,
+    teardown_distributed,
 )
 
 
@@ -79,6 +80,7 @@ def main() -> None:
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -8,5 +8,8 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/probe_adam_2k.py',
 ]
-train_cfg = dict(max_iters=600, val_interval=300)
-default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=300))
+# 2,000 steps; the probe's centres are re-seeded by spherical k-means at
+# step 1,500 and refined until the end.
+model = dict(cluster_probe=dict(reset_steps=[1500]))
+train_cfg = dict(max_iters=2000, val_interval=1000)
+default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=1000))

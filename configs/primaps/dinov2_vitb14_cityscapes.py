@@ -25,7 +25,7 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
-    dict(type='LoadPseudoMask', data_root=data_root, mask_dir=mask_dir),
+    dict(type='LoadPseudoMask', mask_dir=mask_dir),
     dict(type='ResizeCenterCrop', size=322),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotometricView'),

@@ -19,9 +19,7 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
-    dict(
-        type='LoadPseudoMask', data_root=data_root, mask_dir='primaps/tiny-vit'
-    ),
+    dict(type='LoadPseudoMask', mask_dir='primaps/tiny-vit'),
     dict(type='ResizeCenterCrop', size=128),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotometricView'),

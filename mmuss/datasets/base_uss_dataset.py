@@ -47,6 +47,14 @@ class BaseUSSDataset(BaseSegDataset):
             )
         return data_list
 
+    def get_data_info(self, idx: int) -> dict:
+        """The sample's annotation, with the dataset's ``data_root`` (read
+        by transforms that locate derived files, e.g.
+        :class:`LoadPseudoMask`)."""
+        data_info = super().get_data_info(idx)
+        data_info['data_root'] = self.data_root
+        return data_info
+
     def prepare_data(self, idx: int) -> Any:
         """Run the pipeline on sample ``idx`` and validate its labels."""
         data_info = self.get_data_info(idx)

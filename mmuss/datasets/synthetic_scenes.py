@@ -28,6 +28,7 @@ class SyntheticScenesDataset(BaseUSSDataset):
         num_train (int): Training scenes. Defaults to 240.
         num_val (int): Validation scenes. Defaults to 48.
         image_size (int): Scene size in pixels. Defaults to 128.
+        illumination (float): Per-image lighting strength. Defaults to 0.
         data_prefix (dict, optional): Defaults to the ``split`` folders.
         **kwargs: :class:`BaseUSSDataset` arguments.
     """
@@ -43,6 +44,7 @@ class SyntheticScenesDataset(BaseUSSDataset):
         num_train: int = 240,
         num_val: int = 48,
         image_size: int = 128,
+        illumination: float = 0.0,
         data_prefix: dict | None = None,
         **kwargs,
     ) -> None:
@@ -50,7 +52,7 @@ class SyntheticScenesDataset(BaseUSSDataset):
             raise ValueError(f'split must be "train" or "val", got {split!r}')
         if generate:
             generate_synthetic_scenes(
-                data_root, seed, num_train, num_val, image_size
+                data_root, seed, num_train, num_val, image_size, illumination
             )
         if data_prefix is None:
             data_prefix = dict(

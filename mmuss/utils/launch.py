@@ -37,6 +37,19 @@ def setup_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+def teardown_distributed() -> None:
+    """Destroy the process group, if any, before the interpreter exits.
+
+    Leaving a ``gloo`` group alive until interpreter shutdown lets its
+    worker threads be destroyed while still joinable, which aborts the
+    process (``terminate called without an active exception``) after a run
+    that otherwise succeeded.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def set_evaluator_output_dirs(cfg: Config, work_dir: str) -> None:
     """Point Hungarian metrics without an ``output_dir`` into the work dir.
 

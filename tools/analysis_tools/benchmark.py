@@ -5,14 +5,28 @@
         [--classes 27] [--workers 1 2 4]
     python tools/analysis_tools/benchmark.py train [CONFIG] [--batch-size 16]
         [--steps 3] [--device cpu]
+    python tools/analysis_tools/benchmark.py primaps [--images 8] [--size 40]
     python tools/analysis_tools/benchmark.py knn [CONFIG] [--images 64]
         [--batch-size 16] [--resolution 224] [--database 50000]
+    python tools/analysis_tools/benchmark.py harness [CONFIG]
+        [--batch-size 16] [--size 224] [--steps 3] [--eval-size 320]
+        [--eval-images 16] [--crf-images 8]
 
 crf: dense-CRF images/s for each worker count (processes), on random
      probabilities and synthetic scenes of --size x --size.
 train: training steps/s, images/s and peak memory of a config (default:
      STEGO, DINO ViT-S/8, COCO-Stuff-27) on random images at --batch-size,
      and the time per step of the head's loss alone.
+primaps: PriMaPs mask proposals per image on --size x --size features
+     (40x40 = ViT-S/8 at 320 px) with --channels channels: mmuss's batched
+     generator against a straightforward per-iteration torch.pca_lowrank
+     loop, and whether their masks are identical.
+harness: for a config (default: the STEGO ViT-S/8 COCO-Stuff-27 one), training
+     steps/s and peak memory without and with the frozen-feature cache
+     (each in a fresh process, so peak memories are separate; the cache is
+     filled by the warm-up step, as from the second epoch on), evaluation
+     images/s of the config's test mode, and dense-CRF images/s on
+     evaluation-size images with all cores.
 knn: descriptor images/s of the config's backbone (randomly initialised:
      the speed does not depend on the weights) on random images, and the
      time of the top-30 search over --database random descriptors.
@@ -20,8 +34,12 @@ Figures are printed as a table.
 """
 
 import argparse
+import multiprocessing
 import os
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +67,20 @@ DEMO_CONFIG = os.path.join(
     'baseline',
     'tiny-vit_synthetic.py',
 )
+
+
+SIZE_HELP = (
+    "training image size; defaults to the data preprocessor's size "
+    '(the training crop), else 224'
+)
+
+
+def training_size(cfg, size: Optional[int]) -> int:
+    """--size, else the training crop the data preprocessor pads to."""
+    if size is not None:
+        return size
+    crop = (cfg.model.get('data_preprocessor') or {}).get('size')
+    return int(crop[0]) if crop else 224
 
 
 def print_table(title, header, rows):
@@ -193,8 +225,14 @@ def benchmark_train(args) -> None:
     device = torch.device(args.device)
     model = MODELS.build(cfg.model).to(device)
     model.init_weights()
+    head = model.decode_head
+    if hasattr(head, 'set_prototypes'):  # PriMaPs-EM: time the EM phase
+        head.set_prototypes(
+            F.normalize(torch.randn_like(head.student), dim=1), 0
+        )
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    args.size = training_size(cfg, args.size)
     batch = random_training_batch(
         cfg, args.batch_size, args.size, cfg.model.num_classes
     )
@@ -226,6 +264,162 @@ def benchmark_train(args) -> None:
     )
 
 
+def _train_speed(
+    config: str,
+    batch_size: int,
+    size: int,
+    steps: int,
+    warmup: int,
+    device: str,
+    cache_dir: Optional[str] = None,
+) -> dict:
+    """Training steps/s and peak memory of a config on one random batch;
+    with ``cache_dir`` through a feature cache that the warm-up fills."""
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.feature_cache = (
+        dict(cache_dir=cache_dir) if cache_dir is not None else None
+    )
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    torch_device = torch.device(device)
+    model = MODELS.build(cfg.model).to(torch_device)
+    model.init_weights()
+    model.train()
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    size = training_size(cfg, size)
+    batch = random_training_batch(cfg, batch_size, size, cfg.model.num_classes)
+    for step in range(warmup + steps):
+        if step == warmup:
+            start = time.perf_counter()
+        model.train_step(batch, optim_wrapper)
+    if torch_device.type == 'cuda':
+        torch.cuda.synchronize(torch_device)
+    seconds = time.perf_counter() - start
+    return dict(
+        steps_per_s=steps / seconds,
+        peak_mb=peak_memory_mb(torch_device),
+        size=size,
+    )
+
+
+def _eval_speed(
+    config: str, size: int, images: int, batch_size: int, device: str
+) -> float:
+    """Evaluation images/s of the config's test mode on random images."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {}, use_crf=False)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = MODELS.build(cfg.model).to(torch.device(device))
+    model.init_weights()
+    model.eval()
+    meta = dict(img_shape=(size, size), ori_shape=(size, size))
+    batch = dict(
+        inputs=[
+            torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+            for _ in range(batch_size)
+        ],
+        data_samples=[SegDataSample(metainfo=meta) for _ in range(batch_size)],
+    )
+    model.test_step(batch)  # warm-up
+    start, done = time.perf_counter(), 0
+    while done < images:
+        model.test_step(batch)
+        done += batch_size
+    return done / (time.perf_counter() - start)
+
+
+def _crf_speed(size: int, images: int, classes: int) -> float:
+    """Dense-CRF images/s with all cores on evaluation-size scenes."""
+    scenes = [generate_scene(0, i, size)[0] for i in range(images)]
+    logits = torch.randn(images, classes, size // 8, size // 8)
+    probs = F.interpolate(logits, size=(size, size), mode='bilinear')
+    probs = list(probs.softmax(1).numpy())
+    crf = DenseCRF()
+    crf(scenes[:2], probs[:2])  # start the pool
+    start = time.perf_counter()
+    crf(scenes, probs)
+    rate = images / (time.perf_counter() - start)
+    _shutdown_pools()
+    return rate
+
+
+def _in_fresh_process(function, *args, **kwargs):
+    """Run ``function`` in a new process (its own peak memory)."""
+    context = multiprocessing.get_context('spawn')
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
+def benchmark_harness(args) -> None:
+    train = (
+        args.config,
+        args.batch_size,
+        args.size,
+        args.steps,
+        args.warmup,
+        args.device,
+    )
+    backbone = _in_fresh_process(_train_speed, *train)
+    with tempfile.TemporaryDirectory() as cache_dir:
+        cached = _in_fresh_process(_train_speed, *train, cache_dir=cache_dir)
+    speed_up = cached['steps_per_s'] / backbone['steps_per_s']
+    cfg_name = os.path.basename(args.config)
+    size = backbone['size']
+    rows = [
+        [
+            'train, backbone every step',
+            f'{backbone["steps_per_s"]:.3f} steps/s',
+            f'{backbone["peak_mb"]:.0f}',
+        ],
+        [
+            'train, feature cache',
+            f'{cached["steps_per_s"]:.3f} steps/s ({speed_up:.1f}x)',
+            f'{cached["peak_mb"]:.0f}',
+        ],
+    ]
+    eval_rate = _in_fresh_process(
+        _eval_speed,
+        args.config,
+        args.eval_size,
+        args.eval_images,
+        args.eval_batch_size,
+        args.device,
+    )
+    rows.append(['evaluation', f'{eval_rate:.2f} images/s', '-'])
+    num_classes = _num_classes(args.config)
+    crf_rate = _crf_speed(args.eval_size, args.crf_images, num_classes)
+    rows.append(
+        [
+            f'dense CRF ({default_num_workers()} workers)',
+            f'{crf_rate:.2f} images/s',
+            '-',
+        ]
+    )
+    print_table(
+        f'harness, {cfg_name}, train batch {args.batch_size} at '
+        f'{size}px, evaluation at {args.eval_size}px, {args.device}',
+        ['measure', 'speed', 'peak memory (MB)'],
+        rows,
+    )
+
+
+def _num_classes(config: str) -> int:
+    from mmengine.config import Config
+
+    return Config.fromfile(config).model.num_classes
+
+
 def time_loss(model, loss_module, batch, args) -> float:
     """Seconds per step of the head loss alone (forward + backward) on the
     batch's real features and codes."""
@@ -247,6 +441,51 @@ def time_loss(model, loss_module, batch, args) -> float:
     return (time.perf_counter() - start) / args.steps
 
 
+def structured_features(
+    batch: int, channels: int, size: int, regions: int = 8, seed: int = 0
+) -> torch.Tensor:
+    """Random features made of ``regions`` blocky regions, like a ViT
+    feature map of a scene."""
+    generator = torch.Generator().manual_seed(seed)
+    directions = torch.randn(regions, channels, generator=generator)
+    labels = torch.randint(
+        0, regions, (batch, 1, 5, 5), generator=generator
+    ).float()
+    labels = F.interpolate(labels, size=(size, size), mode='nearest')
+    feats = directions[labels[:, 0].long()].permute(0, 3, 1, 2)
+    return feats + 0.5 * torch.randn(feats.shape, generator=generator)
+
+
+def benchmark_primaps(args) -> None:
+    from mmuss.models.utils.primaps import (
+        principal_mask_proposals,
+        reference_proposals_pca_lowrank,
+    )
+
+    feats = structured_features(args.images, args.channels, args.size)
+    start = time.perf_counter()
+    ours = principal_mask_proposals(feats)
+    vectorised = (time.perf_counter() - start) / args.images
+    start = time.perf_counter()
+    reference = reference_proposals_pca_lowrank(feats)
+    loop = (time.perf_counter() - start) / args.images
+    masks_per_image = ours.flatten(1).max(1).values.float().mean()
+    rows = [
+        ['batched power iteration (mmuss)', f'{vectorised * 1e3:.1f}'],
+        ['per-iteration torch.pca_lowrank loop', f'{loop * 1e3:.1f}'],
+        ['speed-up', f'{loop / vectorised:.2f}x'],
+        ['identical masks', str(bool(torch.equal(ours, reference)))],
+        ['masks per image', f'{masks_per_image:.1f}'],
+    ]
+    print_table(
+        f'PriMaPs proposals, {args.images} images, '
+        f'{args.size}x{args.size} features of {args.channels} '
+        'channels (before the CRF)',
+        ['measure', 'ms/image'],
+        rows,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -264,15 +503,36 @@ def main() -> None:
     train = sub.add_parser('train')
     train.add_argument('config', nargs='?', default=STEGO_COCO_CONFIG)
     train.add_argument('--batch-size', type=int, default=16)
-    train.add_argument('--size', type=int, default=224)
+    train.add_argument('--size', type=int, help=SIZE_HELP)
     train.add_argument('--steps', type=int, default=3)
     train.add_argument('--warmup', type=int, default=1)
     train.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
     )
+    primaps = sub.add_parser('primaps')
+    primaps.add_argument('--images', type=int, default=8)
+    primaps.add_argument('--size', type=int, default=40)
+    primaps.add_argument('--channels', type=int, default=384)
+    harness = sub.add_parser('harness')
+    harness.add_argument('config', nargs='?', default=STEGO_COCO_CONFIG)
+    harness.add_argument('--batch-size', type=int, default=16)
+    harness.add_argument('--size', type=int, help=SIZE_HELP)
+    harness.add_argument('--steps', type=int, default=3)
+    harness.add_argument('--warmup', type=int, default=1)
+    harness.add_argument('--eval-size', type=int, default=320)
+    harness.add_argument('--eval-images', type=int, default=16)
+    harness.add_argument('--eval-batch-size', type=int, default=8)
+    harness.add_argument('--crf-images', type=int, default=8)
+    harness.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
     args = parser.parse_args()
     commands = dict(
-        crf=benchmark_crf, knn=benchmark_knn, train=benchmark_train
+        crf=benchmark_crf,
+        knn=benchmark_knn,
+        train=benchmark_train,
+        primaps=benchmark_primaps,
+        harness=benchmark_harness,
     )
     commands[args.command](args)
 

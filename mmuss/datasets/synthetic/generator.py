@@ -76,8 +76,28 @@ def _texture(
     return np.clip(canvas, 0, 1)
 
 
+def illuminate(
+    image: np.ndarray, rng: np.random.Generator, strength: float
+) -> np.ndarray:
+    """Per-image lighting: a random colour gain per channel and a linear
+    brightness ramp in a random direction, both of relative size up to
+    ``strength``; a nuisance that changes every region of an image alike."""
+    if strength <= 0:
+        return image
+    size = image.shape[0]
+    gain = 1 + rng.uniform(-strength, strength, 3)
+    angle = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:size, 0:size] / max(size - 1, 1) - 0.5
+    ramp = 1 + strength * (np.cos(angle) * xx + np.sin(angle) * yy)
+    return np.clip(image * gain * ramp[..., None], 0, 1)
+
+
 def generate_scene(
-    seed: int, index: int, size: int, num_classes: int = len(SYNTHETIC_CLASSES)
+    seed: int,
+    index: int,
+    size: int,
+    num_classes: int = len(SYNTHETIC_CLASSES),
+    illumination: float = 0.0,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Render one scene.
 
@@ -86,6 +106,8 @@ def generate_scene(
         index (int): Scene index; (seed, index) fixes the scene.
         size (int): Height and width in pixels.
         num_classes (int): Number of classes to draw regions from.
+        illumination (float): Strength of the per-image lighting
+            (:func:`illuminate`); 0 disables it.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: (size, size, 3) uint8 RGB image and
@@ -107,11 +129,14 @@ def generate_scene(
     for class_id in np.unique(labels):
         mask = labels == class_id
         image[mask] = _texture(int(class_id), rng, yy, xx)[mask]
+    image = illuminate(image, rng, illumination)
     return (image * 255).round().astype(np.uint8), labels
 
 
-def _expected_meta(seed: int, num_train: int, num_val: int, size: int) -> Dict:
-    return dict(
+def _expected_meta(
+    seed: int, num_train: int, num_val: int, size: int, illumination: float
+) -> Dict:
+    meta = dict(
         generator_version=GENERATOR_VERSION,
         seed=seed,
         num_train=num_train,
@@ -119,17 +144,28 @@ def _expected_meta(seed: int, num_train: int, num_val: int, size: int) -> Dict:
         size=size,
         classes=list(SYNTHETIC_CLASSES),
     )
+    if illumination > 0:  # absent when off: files are those of version 1
+        meta['illumination'] = illumination
+    return meta
 
 
 def _write_split(
-    root: str, split: str, seed: int, first_index: int, count: int, size: int
+    root: str,
+    split: str,
+    seed: int,
+    first_index: int,
+    count: int,
+    size: int,
+    illumination: float = 0.0,
 ) -> None:
     image_dir = osp.join(root, 'images', split)
     label_dir = osp.join(root, 'annotations', split)
     os.makedirs(image_dir)
     os.makedirs(label_dir)
     for offset in range(count):
-        image, labels = generate_scene(seed, first_index + offset, size)
+        image, labels = generate_scene(
+            seed, first_index + offset, size, illumination=illumination
+        )
         name = f'{first_index + offset:05d}.png'
         Image.fromarray(image).save(osp.join(image_dir, name))
         Image.fromarray(labels).save(osp.join(label_dir, name))
@@ -141,6 +177,7 @@ def generate_synthetic_scenes(
     num_train: int = 240,
     num_val: int = 48,
     size: int = 128,
+    illumination: float = 0.0,
 ) -> str:
     """Write the dataset to ``data_root`` unless it is already there.
 
@@ -156,6 +193,8 @@ def generate_synthetic_scenes(
         num_train (int): Training scenes. Defaults to 240.
         num_val (int): Validation scenes. Defaults to 48.
         size (int): Image size. Defaults to 128.
+        illumination (float): Per-image lighting strength (see
+            :func:`illuminate`). Defaults to 0.
 
     Returns:
         str: ``data_root``.
@@ -164,7 +203,7 @@ def generate_synthetic_scenes(
         FileExistsError: If ``data_root`` holds something else (another
             dataset, or this one generated with other arguments).
     """
-    expected = _expected_meta(seed, num_train, num_val, size)
+    expected = _expected_meta(seed, num_train, num_val, size, illumination)
     meta_path = osp.join(data_root, META_FILE)
     if osp.isfile(meta_path):
         with open(meta_path) as file:
@@ -187,8 +226,10 @@ def generate_synthetic_scenes(
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix='.synthetic-', dir=parent)
     try:
-        _write_split(staging, 'train', seed, 0, num_train, size)
-        _write_split(staging, 'val', seed, num_train, num_val, size)
+        _write_split(staging, 'train', seed, 0, num_train, size, illumination)
+        _write_split(
+            staging, 'val', seed, num_train, num_val, size, illumination
+        )
         with open(osp.join(staging, META_FILE), 'w') as file:
             json.dump(expected, file, indent=2)
         if osp.isdir(data_root) and not os.listdir(data_root):

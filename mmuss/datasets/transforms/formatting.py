@@ -15,7 +15,8 @@ class PackUSSInputs(PackSegInputs):
     ``image_fields`` (e.g. the ``student_img`` of :class:`PhotometricView`)
     are packed like ``inputs`` (uint8 CHW) and ``map_fields`` (e.g. the
     ``primaps_map`` of :class:`LoadPseudoMask`) as (1, H, W) int64, both as
-    ``PixelData`` fields of the data sample under the same names.
+    ``PixelData`` fields of the data sample under the same names. The
+    ``random_fields`` of random transforms go to the metainfo.
 
     Args:
         image_fields (Sequence[str]): Extra image keys.
@@ -36,6 +37,10 @@ class PackUSSInputs(PackSegInputs):
     def transform(self, results: dict) -> dict:
         packed = super().transform(results)
         sample = packed['data_samples']
+        if results.get('random_fields'):
+            sample.set_metainfo(
+                {'random_fields': tuple(results['random_fields'])}
+            )
         for key in self.image_fields:
             image = results[key]
             if image.ndim == 2:

@@ -30,16 +30,18 @@ class LoadPseudoMask(BaseTransform):
     ``seg_fields``.
 
     Args:
-        data_root (str): The dataset's ``data_root``.
         mask_dir (str): Folder of the maps under ``data_root``.
+        data_root (str, optional): The dataset's ``data_root``. Defaults to
+            the sample's ``data_root`` (set by mmuss datasets), so that
+            overriding the dataset root moves the maps with it.
         key (str): Result key. Defaults to ``'primaps_map'``.
         tool (str, optional): Named in the error when a map is missing.
     """
 
     def __init__(
         self,
-        data_root: str,
         mask_dir: str,
+        data_root: Optional[str] = None,
         key: str = 'primaps_map',
         tool: Optional[str] = 'tools/precompute_primaps.py',
     ) -> None:
@@ -49,9 +51,14 @@ class LoadPseudoMask(BaseTransform):
         self.tool = tool
 
     def transform(self, results: dict) -> dict:
-        path = pseudo_mask_path(
-            results['img_path'], self.data_root, self.mask_dir
-        )
+        data_root = self.data_root or results.get('data_root')
+        if not data_root:
+            raise KeyError(
+                f'{type(self).__name__} needs data_root: give it, or use a '
+                f'dataset that puts it in each sample (mmuss datasets do); '
+                f'sample {results["img_path"]}'
+            )
+        path = pseudo_mask_path(results['img_path'], data_root, self.mask_dir)
         if not osp.isfile(path):
             hint = (
                 f'; create the maps with `python {self.tool} CONFIG`'

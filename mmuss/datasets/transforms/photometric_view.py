@@ -66,7 +66,9 @@ class PhotometricView(BaseTransform):
     (0.1) applied with probability 0.3, otherwise greyscale with probability
     0.1.
 
-    Required keys: ``img`` (uint8 BGR). Added keys: ``key``.
+    Required keys: ``img`` (uint8 BGR). Added keys: ``key``,
+    ``random_fields`` (lists ``key``: the image differs at every call, so
+    the feature cache does not store it).
 
     Args:
         key (str): Result key. Defaults to ``'student_img'``.
@@ -104,4 +106,8 @@ class PhotometricView(BaseTransform):
         elif rng.random() < self.grayscale_prob:
             image = grayscale(image)
         results[self.key] = image
+        # tells the feature cache not to store this random image
+        results['random_fields'] = list(results.get('random_fields', [])) + [
+            self.key
+        ]
         return results

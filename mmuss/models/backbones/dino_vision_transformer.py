@@ -141,6 +141,12 @@ class DINOVisionTransformer(VisionTransformer):
         init_cfg (dict, optional): ``dict(type='Pretrained',
             checkpoint=URL_OR_PATH)`` loads a checkpoint; anything else is
             passed to mmpretrain.
+        init_seed (int, optional): Without a checkpoint, draw the random
+            weights from this seed (independently of the global random
+            state), so that every process and tool that builds the config
+            gets the same backbone; e.g. the embedded demo's random ViT,
+            whose precomputed proposals and cached features must match the
+            training backbone. Defaults to None (the global random state).
         **kwargs: Other arguments of mmpretrain's ``VisionTransformer``.
     """
 
@@ -158,6 +164,7 @@ class DINOVisionTransformer(VisionTransformer):
         interpolate_offset: float = 0.1,
         strict_keys: bool = True,
         init_cfg: dict | None = None,
+        init_seed: int | None = None,
         **kwargs,
     ) -> None:
         is_v2 = isinstance(arch, str) and arch.lower().startswith('dinov2')
@@ -188,6 +195,7 @@ class DINOVisionTransformer(VisionTransformer):
         self.pos_embed_interpolation = pos_embed_interpolation
         self.interpolate_offset = interpolate_offset
         self.strict_keys = strict_keys
+        self.init_seed = init_seed
 
     def train(self, mode: bool = True) -> 'DINOVisionTransformer':
         """Set the mode and return self (mmpretrain's ViT returns None, so
@@ -198,10 +206,24 @@ class DINOVisionTransformer(VisionTransformer):
     def init_weights(self) -> None:
         """Load the configured checkpoint, or initialise randomly."""
         if self.pretrained_checkpoint is None:
-            super().init_weights()
+            if self.init_seed is None:
+                super().init_weights()
+            else:
+                self._seeded_random_init(self.init_seed)
             return
         self.load_pretrained(self.pretrained_checkpoint)
         self._is_init = True
+
+    def _seeded_random_init(self, seed: int) -> None:
+        """Redraw every weight from ``seed``: the modules' own default
+        initialisation (done at construction under the global random state),
+        then mmpretrain's."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for module in self.modules():
+                if module is not self and hasattr(module, 'reset_parameters'):
+                    module.reset_parameters()
+            super().init_weights()
 
     def load_pretrained(self, checkpoint: str) -> None:
         """Load an official DINO/DINOv2 release (URL or path) into the ViT.

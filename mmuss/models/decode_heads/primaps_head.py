@@ -61,7 +61,8 @@ class PrimapsHead(BaseCodeHead):
         num_prototypes (int): K.
         feature_head (dict, optional): Frozen head producing the features.
         feature_head_checkpoint (str, optional): Checkpoint of a segmentor
-            holding ``feature_head`` under ``decode_head.``.
+            holding ``feature_head`` under ``decode_head.``, loaded by
+            ``init_weights``.
         focal_gamma (float): gamma of Eq. 10. Defaults to 2.
         ema_momentum (float): gamma_psi of Eq. 11. Defaults to 0.98.
         ema_warmup (bool): Upstream's EMA warm-up (decay min(m, 1 - 1/k) at
@@ -102,10 +103,9 @@ class PrimapsHead(BaseCodeHead):
             ignore_index=ignore_index,
             **kwargs,
         )
+        self.feature_head_checkpoint = feature_head_checkpoint
         if feature_head is not None:
             self.feature_head = built
-            if feature_head_checkpoint:
-                self.load_feature_head(feature_head_checkpoint)
             self.feature_head.requires_grad_(False)
         self.num_prototypes = num_prototypes
         self.student = nn.Parameter(torch.randn(num_prototypes, channels))
@@ -127,6 +127,12 @@ class PrimapsHead(BaseCodeHead):
     @property
     def num_clusters(self) -> int:
         return self.num_prototypes
+
+    def init_weights(self) -> None:
+        """Initialise, then load the frozen feature head's checkpoint."""
+        super().init_weights()
+        if self.feature_head is not None and self.feature_head_checkpoint:
+            self.load_feature_head(self.feature_head_checkpoint)
 
     def load_feature_head(self, checkpoint: str) -> None:
         """Load ``decode_head.*`` weights of a trained segmentor."""

@@ -19,6 +19,7 @@ from mmseg.utils import (
 from torch import Tensor
 
 from mmuss.models.utils import DenseCRF, strip_ground_truth
+from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
 from mmuss.utils.label_checks import check_label_values
 
 
@@ -66,6 +67,12 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             and ``num_classes`` filled in). None disables it.
         neck (dict, optional): Trainable neck between backbone and head.
         freeze_backbone (bool): Defaults to True.
+        feature_cache (dict, optional): Cache the frozen backbone's outputs
+            on disk: ``dict(cache_dir=..., dtype='float16', in_eval=False)``
+            (see :class:`FeatureCache`). Training inputs (and deterministic
+            views such as KNN images) are looked up by content; images a
+            transform marks as random (``random_fields`` metainfo, e.g.
+            :class:`PhotometricView`) always run the backbone.
         cluster_source (str): Where the unsupervised prediction comes from:
             ``'probe'`` (default, the cluster probe) or ``'head'`` (the
             head's ``cluster_logits(codes)``, e.g. SmooSeg's teacher
@@ -93,6 +100,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         neck: OptConfigType = None,
         freeze_backbone: bool = True,
         cluster_source: str = 'probe',
+        feature_cache: OptConfigType = None,
         label_fields: Sequence[str] = ('gt_sem_seg',),
         train_cfg: OptConfigType = None,
         test_cfg: OptConfigType = None,
@@ -149,6 +157,18 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             num_classes if self.linear_probe is not None else 0
         )
         self._crf = None
+        self.feature_cache = None
+        if feature_cache is not None:
+            if not freeze_backbone:
+                raise ValueError(
+                    'feature_cache needs freeze_backbone=True: '
+                    'a trained backbone changes its features'
+                )
+            cache_cfg = dict(feature_cache)
+            self.cache_in_eval = cache_cfg.pop('in_eval', False)
+            self.feature_cache = CachedBackbone(
+                self.backbone, FeatureCache(**cache_cfg)
+            )
         if freeze_backbone:
             self.backbone.requires_grad_(False)
             self.backbone.eval()
@@ -192,9 +212,19 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             self.backbone.eval()
         return self
 
-    def extract_feat(self, inputs: Tensor) -> List[Tensor]:
-        """Backbone (without gradient when frozen) then optional neck."""
-        if self.freeze_backbone:
+    def extract_feat(
+        self, inputs: Tensor, cacheable: bool = True
+    ) -> List[Tensor]:
+        """Backbone (without gradient when frozen, through the feature cache
+        when configured) then optional neck."""
+        use_cache = (
+            self.feature_cache is not None
+            and cacheable
+            and (self.training or self.cache_in_eval)
+        )
+        if use_cache:
+            feats = self.feature_cache(inputs)
+        elif self.freeze_backbone:
             with torch.no_grad():
                 feats = self.backbone(inputs)
         else:
@@ -231,6 +261,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             'decode',
         )
         losses.update(self.probe_losses(codes.detach(), data_samples))
+        if self.feature_cache is not None:
+            cache = self.feature_cache.cache
+            lookups = max(cache.hits + cache.misses, 1)
+            losses['cache_hit_rate'] = inputs.new_tensor(cache.hits / lookups)
         return losses
 
     def view_features(
@@ -266,7 +300,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
                 f'batch images are {tuple(inputs.shape[-2:])}; give both the '
                 'same pipeline'
             )
-        return self.extract_feat(images)
+        random = any(
+            field in s.metainfo.get('random_fields', ()) for s in data_samples
+        )
+        return self.extract_feat(images, cacheable=not random)
 
     def _preprocess_view(self, images: Tensor) -> Tensor:
         """Channel order and normalisation of the data preprocessor."""
@@ -329,11 +366,9 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
     def test_codes(self, inputs: Tensor) -> Tensor:
         """Codes for prediction, averaged with the horizontally flipped
         image's when ``test_cfg.flip`` is set."""
-        codes = self.decode_head.forward(self.extract_feat(inputs))
+        codes = self.head_codes(self.extract_feat(inputs))
         if self.test_cfg.get('flip', False):
-            flipped = self.decode_head.forward(
-                self.extract_feat(inputs.flip(-1))
-            )
+            flipped = self.head_codes(self.extract_feat(inputs.flip(-1)))
             codes = (codes + flipped.flip(-1)) / 2
         return codes
 

@@ -45,6 +45,19 @@ def test_missing_pseudo_mask_names_file_and_tool(tmp_path):
         transform(dict(img_path=str(tmp_path / 'a.jpg')))
 
 
+def test_pseudo_mask_root_comes_from_the_sample(tmp_path):
+    target = pseudo_mask_path(str(tmp_path / 'a.jpg'), str(tmp_path), 'm')
+    (tmp_path / 'm').mkdir()
+    Image.fromarray(np.ones((2, 2), np.uint8)).save(target)
+    transform = TRANSFORMS.build(dict(type='LoadPseudoMask', mask_dir='m'))
+    results = transform(
+        dict(img_path=str(tmp_path / 'a.jpg'), data_root=str(tmp_path))
+    )
+    assert results['primaps_map'].sum() == 4
+    with pytest.raises(KeyError, match='needs data_root.*a.jpg'):
+        transform(dict(img_path=str(tmp_path / 'a.jpg')))
+
+
 def test_photometric_view_keeps_geometry_and_original():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (32, 40, 3), np.uint8)

@@ -247,3 +247,29 @@ def test_converter_writes_mmpretrain_checkpoint(dino_s8, tmp_path):
             atol=1e-4,
             rtol=1e-4,
         )
+
+
+def test_init_seed_gives_the_same_random_backbone_everywhere():
+    arch = dict(
+        embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64
+    )
+    states = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        backbone = DINOVisionTransformer(arch=arch, img_size=32, init_seed=0)
+        backbone.init_weights()
+        states.append(backbone.state_dict())
+    for name, value in states[0].items():
+        assert torch.equal(value, states[1][name]), name
+    # the global random state is left alone, and another seed differs
+    torch.manual_seed(3)
+    expected = torch.rand(1)
+    torch.manual_seed(3)
+    other = DINOVisionTransformer(arch=arch, img_size=32, init_seed=1)
+    torch.manual_seed(3)
+    other.init_weights()
+    assert torch.equal(torch.rand(1), expected)
+    assert not torch.equal(
+        other.state_dict()['layers.0.attn.qkv.weight'],
+        states[0]['layers.0.attn.qkv.weight'],
+    )

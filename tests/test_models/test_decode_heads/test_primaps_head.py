@@ -1,0 +1,175 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import make_samples, tiny_segmentor_cfg
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+
+from mmuss.models.decode_heads import PrimapsHead
+
+
+def primaps_samples(num, size, num_classes=3):
+    samples = make_samples(num, size, size, num_classes)
+    for sample in samples:
+        masks = torch.full((1, size, size), 255, dtype=torch.long)
+        masks[0, :, : size // 2] = 1
+        masks[0, :, size // 2 :] = 2
+        sample.primaps_map = PixelData(data=masks)
+        sample.student_img = PixelData(
+            data=torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+        )
+    return samples
+
+
+def initialised_head(kmeans_iters=2):
+    head = PrimapsHead(in_channels=8, num_prototypes=3)
+    head.set_prototypes(F.normalize(torch.randn(3, 8), dim=1), kmeans_iters)
+    return head
+
+
+def test_phases_kmeans_then_em():
+    torch.manual_seed(0)
+    head = initialised_head(kmeans_iters=2)
+    feats = [torch.randn(2, 8, 4, 4)]
+    samples = primaps_samples(2, 8)
+    views = dict(student_img=[torch.randn(2, 8, 4, 4)])
+    for _ in range(2):
+        losses = head.loss_by_codes(head(feats), feats, samples, {}, views)
+        assert set(losses) == {'loss_kmeans'}
+        losses['loss_kmeans'].backward()
+        # theta_T equals theta_S while initialising
+        torch.testing.assert_close(head.teacher, head.student.detach())
+    assert not head.in_em_phase
+    losses = head.loss_by_codes(head(feats), feats, samples, {}, views)
+    assert set(losses) == {'loss_focal', 'pseudo_coverage'}
+    assert head.in_em_phase
+    head.zero_grad()
+    losses['loss_focal'].backward()
+    assert head.student.grad.abs().sum() > 0
+
+
+def test_em_step_pseudo_labels_are_mask_modes_of_the_teacher():
+    torch.manual_seed(0)
+    head = initialised_head(kmeans_iters=0)
+    feats = [torch.randn(1, 8, 8, 8)]
+    samples = primaps_samples(1, 8)
+    codes = head(feats)
+    teacher = F.interpolate(
+        torch.einsum(
+            'bchw,kc->bkhw',
+            F.normalize(codes, dim=1),
+            F.normalize(head.teacher, dim=1),
+        ),
+        size=(8, 8),
+        mode='bilinear',
+    ).argmax(1)
+    left = teacher[0, :, :4].flatten().mode().values
+    student_codes = torch.randn(1, 8, 8, 8)
+    losses = head.loss_by_codes(
+        codes, feats, samples, {}, dict(student_img=[student_codes])
+    )
+    from mmuss.models.losses import primaps_focal_loss
+
+    pseudo = torch.empty(1, 8, 8, dtype=torch.long)
+    pseudo[0, :, :4] = left
+    pseudo[0, :, 4:] = teacher[0, :, 4:].flatten().mode().values
+    logits = torch.einsum(
+        'bchw,kc->bkhw', student_codes, F.normalize(head.student, dim=1)
+    )
+    torch.testing.assert_close(
+        losses['loss_focal'], primaps_focal_loss(logits, pseudo)
+    )
+
+
+def test_ema_update_rule_with_and_without_warmup():
+    head = initialised_head()
+    with torch.no_grad():
+        head.student.add_(1.0)
+    before = head.teacher.clone()
+    head.update_teacher()
+    torch.testing.assert_close(
+        head.teacher, 0.98 * before + 0.02 * head.student.detach()
+    )
+    warm = initialised_head()
+    warm.ema_warmup = True
+    with torch.no_grad():
+        warm.student.add_(1.0)
+    warm.update_teacher()  # first update: decay min(0.98, 0) = 0 -> copy
+    torch.testing.assert_close(warm.teacher, warm.student.detach())
+
+
+def test_uninitialised_head_and_missing_masks_are_reported():
+    head = PrimapsHead(in_channels=8, num_prototypes=3)
+    feats = [torch.randn(2, 8, 4, 4)]
+    with pytest.raises(RuntimeError, match='PrimapsInitHook'):
+        head.loss_by_codes(head(feats), feats, [], {}, {})
+    head = initialised_head(kmeans_iters=0)
+    samples = make_samples(2, 8, 8, 3)
+    with pytest.raises(ValueError, match='precompute_primaps.py'):
+        head.loss_by_codes(
+            head(feats),
+            feats,
+            samples,
+            {},
+            dict(student_img=[torch.randn(2, 8, 4, 4)]),
+        )
+
+
+def test_online_proposals_without_precomputed_masks():
+    head = PrimapsHead(in_channels=8, num_prototypes=3, online_proposals=True)
+    head.set_prototypes(F.normalize(torch.randn(3, 8), dim=1), 0)
+    feats = [torch.randn(2, 8, 4, 4)]
+    losses = head.loss_by_codes(
+        head(feats),
+        feats,
+        make_samples(2, 8, 8, 3),
+        {},
+        dict(student_img=[torch.randn(2, 8, 4, 4)]),
+    )
+    assert losses['loss_focal'].isfinite()
+
+
+def test_orthogonal_use_on_frozen_stego_codes(tmp_path):
+    stego = dict(type='StegoHead', in_channels=8, channels=5)
+    source = MODELS.build(stego)
+    torch.save(
+        {
+            'state_dict': {
+                f'decode_head.{k}': v for k, v in source.state_dict().items()
+            }
+        },
+        tmp_path / 'stego.pth',
+    )
+    head = PrimapsHead(
+        in_channels=8,
+        num_prototypes=3,
+        feature_head=stego,
+        feature_head_checkpoint=str(tmp_path / 'stego.pth'),
+    )
+    head.init_weights()
+    assert head.student.shape == (3, 5)
+    assert all(not p.requires_grad for p in head.feature_head.parameters())
+    head.train()
+    assert not head.feature_head.training
+    feats = [torch.randn(1, 8, 4, 4)]
+    torch.testing.assert_close(head(feats), source.eval()(feats))
+
+
+def test_segmentor_predicts_with_momentum_prototypes():
+    cfg = tiny_segmentor_cfg(
+        decode_head=dict(type='PrimapsHead', in_channels=32, num_prototypes=3),
+        cluster_source='head',
+        cluster_probe=None,
+    )
+    model = MODELS.build(cfg)
+    model.init_weights()
+    model.decode_head.set_prototypes(F.normalize(torch.randn(3, 32), dim=1), 0)
+    inputs = torch.randn(2, 3, 32, 32)
+    samples = primaps_samples(2, 32)
+    losses = model.loss(inputs, samples)
+    assert {'decode.loss_focal', 'linear_probe.loss'} <= set(losses)
+    model.eval()
+    with torch.no_grad():
+        result = model.predict(inputs, samples)[0]
+    assert result.pred_sem_seg.data.max() < 3
