@@ -18,12 +18,15 @@ would make every input new, which defeats the cache: they are reported.
 import argparse
 import time
 
-import torch
-from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 from torch.utils.data import DataLoader
+
+from mmuss.utils.offline_tool import (
+    load_tool_config,
+    offline_tool_parser,
+    unwrap_dataset_cfg,
+)
 
 RANDOM_PHOTOMETRIC = (
     'PhotoMetricDistortion',
@@ -34,29 +37,14 @@ RANDOM_PHOTOMETRIC = (
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    parser = offline_tool_parser(__doc__.splitlines()[0])
     parser.add_argument('--cache-dir', help='overrides the config')
-    parser.add_argument('--dataloader', default='train_dataloader')
-    parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
-    )
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, e.g. key1=value1',
-    )
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_tool_config(args)
     if args.cache_dir:
         cfg.model.feature_cache = dict(
             cfg.model.get('feature_cache') or {}, cache_dir=args.cache_dir
@@ -65,10 +53,7 @@ def main() -> None:
         raise ValueError(
             'the config has no model.feature_cache; set it or pass --cache-dir'
         )
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset_cfg = cfg[args.dataloader]['dataset'].copy()
-    while 'pipeline' not in dataset_cfg:
-        dataset_cfg = dataset_cfg['dataset'].copy()
+    dataset_cfg, _ = unwrap_dataset_cfg(cfg, args.dataloader)
     types = [t['type'] for t in dataset_cfg['pipeline']]
     random_photometric = [t for t in types if t in RANDOM_PHOTOMETRIC]
     if random_photometric:

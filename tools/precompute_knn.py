@@ -18,10 +18,7 @@ import os.path as osp
 import shutil
 import time
 
-import torch
-from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 from torch.utils.data import DataLoader, Subset
 
@@ -32,41 +29,28 @@ from mmuss.datasets.preparation.knn import (
     nearest_neighbours,
     save_knn_file,
 )
+from mmuss.utils.offline_tool import (
+    load_tool_config,
+    offline_tool_parser,
+    unwrap_dataset_cfg,
+)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    parser = offline_tool_parser(__doc__.splitlines()[0], batch_size=64)
     parser.add_argument('--out', help='output .npz')
-    parser.add_argument('--dataloader', default='train_dataloader')
     parser.add_argument('--resolution', type=int, default=224)
     parser.add_argument('--topk', type=int, default=30)
-    parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--chunk-size', type=int, default=512)
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
-    )
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, e.g. key1=value1',
-    )
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset_cfg = cfg[args.dataloader]['dataset'].copy()
-    knn_file = None
-    while dataset_cfg.get('type') == 'KNNPairDataset':
-        knn_file = dataset_cfg.get('knn_file')
-        dataset_cfg = dataset_cfg['dataset'].copy()
+    cfg = load_tool_config(args)
+    dataset_cfg, wrappers = unwrap_dataset_cfg(cfg, args.dataloader)
+    knn_files = [w['knn_file'] for w in wrappers if w.get('knn_file')]
+    knn_file = knn_files[-1] if knn_files else None
     dataset_cfg['pipeline'] = [
         dict(type='LoadImageFromFile'),
         dict(type='ResizeCenterCrop', size=args.resolution),

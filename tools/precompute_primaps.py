@@ -21,9 +21,7 @@ import os.path as osp
 import time
 
 import torch
-from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 from torch.utils.data import DataLoader, Subset
 
@@ -34,28 +32,20 @@ from mmuss.models.utils.primaps import (
     refine_proposals,
 )
 from mmuss.utils.atomic_io import save_image_atomic
+from mmuss.utils.offline_tool import (
+    load_tool_config,
+    offline_tool_parser,
+    unwrap_dataset_cfg,
+)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--dataloader', default='train_dataloader')
+    parser = offline_tool_parser(__doc__.splitlines()[0])
     parser.add_argument('--resolution', type=int)
     parser.add_argument('--psi', type=float, default=0.4)
     parser.add_argument('--coverage', type=float, default=0.95)
     parser.add_argument('--no-crf', action='store_true')
     parser.add_argument('--crf-workers', type=int)
-    parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--num-workers', type=int, default=2)
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
-    )
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, e.g. key1=value1',
-    )
     return parser.parse_args()
 
 
@@ -78,13 +68,8 @@ def mask_loader_settings(dataset_cfg: dict):
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset_cfg = cfg[args.dataloader]['dataset'].copy()
-    while 'pipeline' not in dataset_cfg:
-        dataset_cfg = dataset_cfg['dataset'].copy()
+    cfg = load_tool_config(args)
+    dataset_cfg, _ = unwrap_dataset_cfg(cfg, args.dataloader)
     mask_dir, resolution = mask_loader_settings(dataset_cfg)
     resolution = args.resolution or resolution
     dataset_cfg['pipeline'] = [

@@ -4,7 +4,7 @@
 # dino_vitb8_cocostuff.py. Train STEGO first
 # (configs/stego/dino_vitb8_cocostuff27.py), then set stego_checkpoint.
 _base_ = ['./dino_vitb8_cocostuff.py']
-stego_checkpoint = 'work_dirs/dino_vitb8_cocostuff27/iter_5000.pth'
+stego_checkpoint = 'work_dirs/stego/dino_vitb8_cocostuff27/iter_5000.pth'
 model = dict(
     decode_head=dict(
         feature_head=dict(

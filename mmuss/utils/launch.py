@@ -80,5 +80,13 @@ def set_evaluator_output_dirs(cfg: Config, work_dir: str) -> None:
 
 
 def default_work_dir(config_path: str) -> str:
-    """``./work_dirs/<config name>``, mmseg's default work directory."""
-    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+    """``./work_dirs/<config folder>/<config name>``.
+
+    mmseg uses ``./work_dirs/<config name>``; mmuss's configs reuse names
+    across method folders (``configs/baseline/dino_vits8_cocostuff27.py``,
+    ``configs/stego/dino_vits8_cocostuff27.py``), so the folder is kept to
+    stop one method's run overwriting another's.
+    """
+    folder = osp.basename(osp.dirname(osp.abspath(config_path)))
+    name = osp.splitext(osp.basename(config_path))[0]
+    return osp.join('./work_dirs', folder, name)

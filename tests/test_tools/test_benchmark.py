@@ -1,4 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+import re
 import subprocess
 import sys
 
@@ -49,3 +50,40 @@ def test_knn_benchmark_on_the_demo_config():
         '100',
     )
     assert 'images/s' in out and 'top-30 search over 100 images' in out
+
+
+def test_harness_table_on_the_stego_demo_config():
+    out = run_benchmark(
+        'harness',
+        f'{REPO_ROOT}/configs/stego/tiny-vit_synthetic.py',
+        '--batch-size',
+        '2',
+        '--steps',
+        '2',
+        '--eval-size',
+        '64',
+        '--eval-images',
+        '2',
+        '--eval-batch-size',
+        '2',
+        '--crf-images',
+        '2',
+    )
+    rows = {
+        line.split('  ')[0]: line
+        for line in out.splitlines()
+        if line.startswith(('train', 'evaluation', 'dense CRF'))
+    }
+    assert 'steps/s' in rows['train, backbone every step']
+    assert 'x)' in rows['train, feature cache']  # the speed-up
+    assert 'images/s' in rows['evaluation']
+    assert any(key.startswith('dense CRF') for key in rows)
+    assert 'train batch 2 at 128px' in out
+
+
+def test_primaps_benchmark_masks_agree():
+    out = run_benchmark(
+        'primaps', '--images', '2', '--size', '12', '--channels', '16'
+    )
+    assert re.search(r'identical masks\s+True', out)
+    assert 'speed-up' in out

@@ -83,6 +83,16 @@ def training_size(cfg, size: Optional[int]) -> int:
     return int(crop[0]) if crop else 224
 
 
+def quiet_logs() -> None:
+    """Keep MMEngine's per-parameter initialisation report out of the
+    benchmark output."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    MMLogger.get_current_instance().setLevel(logging.ERROR)
+
+
 def print_table(title, header, rows):
     widths = [
         max(len(str(x)) for x in column) for column in zip(header, *rows)
@@ -137,6 +147,7 @@ def benchmark_knn(args) -> None:
         nearest_neighbours,
     )
 
+    quiet_logs()
     cfg = Config.fromfile(args.config)
     cfg.model.backbone.init_cfg = None  # speed only: no checkpoint needed
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -189,8 +200,8 @@ def peak_memory_mb(device: torch.device) -> float:
 def random_training_batch(
     cfg, batch_size: int, size: int, num_classes: int
 ) -> dict:
-    """Random uint8 images (and KNN images and labels) as the data loader
-    packs them."""
+    """Random uint8 images (with labels and every method's extra views) as
+    the data loader packs them."""
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
 
@@ -202,8 +213,17 @@ def random_training_batch(
         sample.gt_sem_seg = PixelData(
             data=torch.randint(0, num_classes, (1, size, size))
         )
+        # the extra inputs of the methods: STEGO's KNN image, PriMaPs-EM's
+        # photometric student view (random: never cached) and mask map
         sample.knn_img = PixelData(
             data=torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+        )
+        sample.student_img = PixelData(
+            data=torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+        )
+        sample.set_metainfo(dict(random_fields=('student_img',)))
+        sample.primaps_map = PixelData(
+            data=torch.randint(1, 9, (1, size, size), dtype=torch.uint8)
         )
         samples.append(sample)
     inputs = [
@@ -219,6 +239,7 @@ def benchmark_train(args) -> None:
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
+    quiet_logs()
     cfg = Config.fromfile(args.config)
     cfg.model.backbone.init_cfg = None  # speed only: no checkpoint needed
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -280,6 +301,7 @@ def _train_speed(
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
+    quiet_logs()
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None
     cfg.model.feature_cache = (
@@ -316,6 +338,7 @@ def _eval_speed(
     from mmseg.registry import MODELS
     from mmseg.structures import SegDataSample
 
+    quiet_logs()
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None
     cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {}, use_crf=False)
@@ -471,7 +494,7 @@ def benchmark_primaps(args) -> None:
     loop = (time.perf_counter() - start) / args.images
     masks_per_image = ours.flatten(1).max(1).values.float().mean()
     rows = [
-        ['batched power iteration (mmuss)', f'{vectorised * 1e3:.1f}'],
+        ['batched eigh, running moments (mmuss)', f'{vectorised * 1e3:.1f}'],
         ['per-iteration torch.pca_lowrank loop', f'{loop * 1e3:.1f}'],
         ['speed-up', f'{loop / vectorised:.2f}x'],
         ['identical masks', str(bool(torch.equal(ours, reference)))],

@@ -10,6 +10,8 @@ from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 from torch import Tensor
 
+from mmuss.models.probes.cluster_probe import spherical_kmeans
+
 
 def _unwrap(model):
     return model.module if is_model_wrapper(model) else model
@@ -58,6 +60,15 @@ class PrimapsInitHook(Hook):
         num_images (int): Images for the PCA. Defaults to 2975.
         kmeans_epochs (int): Length of the k-means phase. Defaults to 2.
         kmeans_iters (int, optional): Length in iterations instead.
+        init (str): ``'pca'`` (the paper, default): the first K principal
+            components. ``'kmeans'``: label-free alternative, spherical
+            k-means with k-means++ seeding and 10 restarts
+            (:func:`spherical_kmeans`) on up to ``max_points`` features
+            sampled from the same images (rank 0's result, broadcast). On
+            small data the few gradient k-means steps that follow may not
+            move principal components far enough.
+        max_points (int): Feature sample of ``init='kmeans'``.
+            Defaults to 20000.
     """
 
     priority = 'LOW'
@@ -67,10 +78,16 @@ class PrimapsInitHook(Hook):
         num_images: int = 2975,
         kmeans_epochs: int = 2,
         kmeans_iters: Optional[int] = None,
+        init: str = 'pca',
+        max_points: int = 20000,
     ) -> None:
+        if init not in ('pca', 'kmeans'):
+            raise ValueError(f'init must be "pca" or "kmeans", got {init!r}')
         self.num_images = num_images
         self.kmeans_epochs = kmeans_epochs
         self.kmeans_iters = kmeans_iters
+        self.init = init
+        self.max_points = max_points
 
     def before_train(self, runner: Runner) -> None:
         model = _unwrap(runner.model)
@@ -81,18 +98,25 @@ class PrimapsInitHook(Hook):
                 logger='current',
             )
             return
-        total, outer, count = self._moments(runner, model)
-        components = principal_components(
-            total, outer, count, head.num_prototypes
-        )
+        total, outer, count, sample = self._moments(runner, model)
+        if self.init == 'pca':
+            components = principal_components(
+                total, outer, count, head.num_prototypes
+            )
+        else:
+            generator = torch.Generator().manual_seed(0)
+            components = spherical_kmeans(
+                sample.float().cpu(), head.num_prototypes, generator=generator
+            ).to(head.student.device)
+            if dist.is_initialized():
+                dist.broadcast(components, src=0)
         iters = self.kmeans_iters
         if iters is None:
             iters = self.kmeans_epochs * len(runner.train_dataloader)
         head.set_prototypes(components.to(head.student), iters)
         print_log(
-            f'PriMaPs prototypes: first {head.num_prototypes} principal '
-            f'components of {int(count)} features; {iters} k-means '
-            'iterations follow',
+            f'PriMaPs prototypes ({self.init}) from {int(count)} features; '
+            f'{iters} k-means iterations follow',
             logger='current',
         )
 
@@ -108,13 +132,18 @@ class PrimapsInitHook(Hook):
             channels, channels, dtype=torch.float64, device=device
         )
         count = torch.zeros((), dtype=torch.float64, device=device)
-        seen = 0
+        seen, sample, stride = 0, [], 1
         was_training = model.training
         model.eval()
         for batch in runner.train_dataloader:
             data = model.data_preprocessor(batch, True)
             feats = head.forward(model.extract_feat(data['inputs']))
             flat = feats.permute(0, 2, 3, 1).reshape(-1, channels).double()
+            if self.init == 'kmeans':
+                if not sample:  # every stride-th feature: <= max_points
+                    per_image = flat.shape[0] // feats.shape[0]
+                    stride = -(-quota * per_image // self.max_points)
+                sample.append(flat[::stride])
             total += flat.sum(dim=0)
             outer += flat.T @ flat
             count += flat.shape[0]
@@ -132,7 +161,8 @@ class PrimapsInitHook(Hook):
                 f'{head.num_prototypes} prototypes cannot be '
                 f'initialised from {channels}-d features by PCA'
             )
-        return total, outer, count
+        points = torch.cat(sample) if sample else None
+        return total, outer, count, points
 
 
 @HOOKS.register_module()

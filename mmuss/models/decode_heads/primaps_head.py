@@ -2,6 +2,7 @@
 from typing import Dict, List, Optional
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
@@ -14,6 +15,7 @@ from ..losses.primaps_focal_loss import mask_mode_labels, primaps_focal_loss
 from ..probes.cluster_probe import (
     cluster_probe_loss,
     cosine_cluster_similarity,
+    kmeans_plus_plus_seeds,
 )
 from ..utils.primaps import principal_mask_proposals
 from .base_code_head import BaseCodeHead
@@ -72,6 +74,13 @@ class PrimapsHead(BaseCodeHead):
         mask_field (str): Data-sample field of the proposals.
         online_proposals (bool): Compute the proposals from the features.
         psi (float): Threshold of the on-line proposals (Eq. 6).
+        kmeans_reseed_interval (int): During the k-means phase, every this
+            many steps, prototypes that won no feature in those steps
+            (summed over ranks) are re-seeded by k-means++ from the batch's
+            features (rank 0's, broadcast). Label-free; not in the paper,
+            whose principal-component start can leave a prototype that no
+            feature is closest to, which gradient k-means never moves.
+            0 (default) follows the paper.
         ignore_index (int): Defaults to 255.
     """
 
@@ -89,6 +98,7 @@ class PrimapsHead(BaseCodeHead):
         mask_field: str = 'primaps_map',
         online_proposals: bool = False,
         psi: float = 0.4,
+        kmeans_reseed_interval: int = 0,
         ignore_index: int = 255,
         **kwargs,
     ) -> None:
@@ -122,6 +132,10 @@ class PrimapsHead(BaseCodeHead):
         self.mask_field = mask_field
         self.online_proposals = online_proposals
         self.psi = psi
+        self.kmeans_reseed_interval = kmeans_reseed_interval
+        self.register_buffer(
+            'usage', torch.zeros(num_prototypes, dtype=torch.long)
+        )
         self.required_views = (student_view,)
 
     @property
@@ -200,9 +214,36 @@ class PrimapsHead(BaseCodeHead):
 
     def kmeans_loss(self, codes: Tensor) -> Tensor:
         """Cosine batch k-means loss of the prototypes (PriMaPs Eq. 9)."""
-        return cluster_probe_loss(
-            cosine_cluster_similarity(codes.detach(), self.student)
+        similarity = cosine_cluster_similarity(codes.detach(), self.student)
+        if self.kmeans_reseed_interval > 0:
+            self._reseed_dead_prototypes(similarity, codes)
+        return cluster_probe_loss(similarity)
+
+    @torch.no_grad()
+    def _reseed_dead_prototypes(self, similarity: Tensor, codes: Tensor):
+        """Count the features each prototype wins; every
+        ``kmeans_reseed_interval`` steps, re-seed those that won none."""
+        self.usage += torch.bincount(
+            similarity.argmax(dim=1).flatten(), minlength=self.num_prototypes
         )
+        if int(self.steps) % self.kmeans_reseed_interval:
+            return
+        usage = self.usage.clone()
+        self.usage.zero_()
+        if dist.is_initialized():
+            dist.all_reduce(usage)
+        dead = usage == 0
+        if not dead.any():
+            return
+        points = codes.detach().permute(0, 2, 3, 1).reshape(-1, codes.shape[1])
+        seeds = kmeans_plus_plus_seeds(
+            F.normalize(points.float(), dim=1),
+            int(dead.sum()),
+            F.normalize(self.student.data[~dead].float(), dim=1),
+        )
+        self.student.data[dead] = seeds.to(self.student)
+        if dist.is_initialized():
+            dist.broadcast(self.student.data, src=0)
 
     def loss_by_codes(
         self,

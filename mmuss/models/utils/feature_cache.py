@@ -141,26 +141,28 @@ class FeatureCache:
     @staticmethod
     def _read(path: str) -> Optional[List[np.ndarray]]:
         try:
-            size = os.path.getsize(path)
+            # header, size and data all from one open file: a concurrent
+            # writer's rename cannot swap the file between the reads
             with open(path, 'rb') as file:
+                size = os.fstat(file.fileno()).st_size
                 magic, meta_length, crc = _HEADER.unpack(
                     file.read(_HEADER.size)
                 )
                 if magic != MAGIC:
                     return None
                 meta = json.loads(file.read(meta_length))
-            offset = _HEADER.size + meta_length
-            dtype = np.dtype(meta['dtype'])
-            counts = [int(np.prod(s)) for s in meta['shapes']]
-            if size != offset + sum(counts) * dtype.itemsize:
-                return None
-            data = np.memmap(
-                path,
-                dtype=dtype,
-                mode='r',
-                offset=offset,
-                shape=(sum(counts),),
-            )
+                offset = _HEADER.size + meta_length
+                dtype = np.dtype(meta['dtype'])
+                counts = [int(np.prod(s)) for s in meta['shapes']]
+                if size != offset + sum(counts) * dtype.itemsize:
+                    return None
+                data = np.memmap(
+                    file,
+                    dtype=dtype,
+                    mode='r',
+                    offset=offset,
+                    shape=(sum(counts),),
+                )
             if zlib.crc32(data) != crc:
                 return None
         except (OSError, ValueError, struct.error, KeyError):

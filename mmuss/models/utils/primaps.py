@@ -7,7 +7,8 @@ its nearest feature, the cosine similarity to that anchor is thresholded at
 psi times its maximum, and the mask's features are removed before the next
 iteration, until 95 % of the patches are assigned. The loop runs on a batch
 of images at once (batched eigendecompositions), images dropping out as
-they finish.
+they finish, and keeps running feature moments so that each feature enters
+the covariances once rather than once per mask.
 """
 
 from typing import Optional
@@ -41,42 +42,42 @@ def feature_covariance(feats: Tensor, mask: Tensor) -> Tensor:
     return centred.transpose(1, 2) @ centred / count
 
 
-def first_principal_component(
-    covariance: Tensor, max_iters: int = 1000, tolerance: float = 1e-12
+def covariance_from_moments(
+    scatter: Tensor, total: Tensor, count: Tensor
 ) -> Tensor:
+    """The covariance of Eq. 2 from running sums of the not-yet-assigned
+    features: ``Sigma = S / N - mu mu^T`` with ``S = sum f f^T``,
+    ``mu = sum f / N``. The proposal loop keeps these sums and subtracts
+    each mask's features once, instead of re-reading all remaining
+    features for every mask (same value as :func:`feature_covariance`).
+
+    Args:
+        scatter (Tensor): (B, C, C) sums of outer products.
+        total (Tensor): (B, C) sums of the features.
+        count (Tensor): (B,) numbers of features.
+
+    Returns:
+        Tensor: (B, C, C) covariances.
+    """
+    count = count.clamp_min(1).to(scatter.dtype)
+    mean = total / count[:, None]
+    return scatter / count[:, None, None] - mean[:, :, None] * mean[:, None]
+
+
+def first_principal_component(covariance: Tensor) -> Tensor:
     """Eigenvector of the largest eigenvalue (PriMaPs Eq. 3), (B, C).
 
-    Batched power iteration on the covariance, started from a deterministic
-    vector and run to convergence (much cheaper than a full
-    eigendecomposition for the one component needed). The sign is
-    arbitrary (see :func:`nearest_neighbour_anchor`).
+    Batched symmetric eigendecomposition (``torch.linalg.eigh``), exact
+    where upstream's ``torch.pca_lowrank`` is a randomised approximation.
+    The sign is arbitrary (see :func:`nearest_neighbour_anchor`).
 
     Args:
         covariance (Tensor): (B, C, C) symmetric positive semi-definite.
-        max_iters (int): Iteration cap. Defaults to 1000.
-        tolerance (float): Stop when the update changes less than this.
 
     Returns:
-        Tensor: (B, C) unit vectors (zero covariance gives a fixed unit
-        vector).
+        Tensor: (B, C) unit vectors.
     """
-    channels = covariance.shape[-1]
-    start = torch.linspace(
-        1.0, 2.0, channels, dtype=covariance.dtype, device=covariance.device
-    )
-    vector = F.normalize(start.expand(covariance.shape[0], channels), dim=1)
-    for _ in range(max_iters):
-        updated = F.normalize(
-            (covariance @ vector[..., None])[..., 0], dim=1, eps=1e-300
-        )
-        updated = torch.where(
-            updated.abs().sum(dim=1, keepdim=True) > 0, updated, vector
-        )
-        change = (updated - vector).abs().max()
-        vector = updated
-        if change < tolerance:
-            break
-    return vector
+    return torch.linalg.eigh(covariance)[1][..., -1]
 
 
 def nearest_neighbour_anchor(
@@ -172,6 +173,9 @@ def principal_mask_proposals(
         batch, height * width, dtype=torch.long, device=feats.device
     )
     active = torch.ones(batch, dtype=torch.bool, device=feats.device)
+    scatter = flat.transpose(1, 2) @ flat
+    total = flat.sum(dim=1)
+    count = unassigned.sum(dim=1)
     for mask_id in range(1, max_masks + 1):
         active &= unassigned.double().mean(dim=1) > 1 - coverage
         if not active.any():
@@ -179,7 +183,7 @@ def principal_mask_proposals(
         rows = active.nonzero().flatten()
         candidates = unassigned[rows]
         direction = first_principal_component(
-            feature_covariance(flat[rows], candidates)
+            covariance_from_moments(scatter[rows], total[rows], count[rows])
         )
         anchor = nearest_neighbour_anchor(direction, normed[rows], candidates)
         proposal = threshold_mask(
@@ -189,6 +193,11 @@ def principal_mask_proposals(
         ids[rows] = torch.where(proposal, mask_id, ids[rows])
         unassigned[rows] &= ~proposal
         active[rows[~progressed]] = False
+        for row, taken in zip(rows.tolist(), proposal):
+            removed = flat[row][taken]
+            scatter[row] -= removed.T @ removed
+            total[row] -= removed.sum(dim=0)
+            count[row] -= removed.shape[0]
     return ids.reshape(batch, height, width)
 
 

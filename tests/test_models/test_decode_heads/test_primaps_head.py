@@ -173,3 +173,35 @@ def test_segmentor_predicts_with_momentum_prototypes():
     with torch.no_grad():
         result = model.predict(inputs, samples)[0]
     assert result.pred_sem_seg.data.max() < 3
+
+
+def test_kmeans_phase_reseeds_prototypes_that_win_nothing():
+    torch.manual_seed(0)
+    head = PrimapsHead(
+        in_channels=4, num_prototypes=2, kmeans_reseed_interval=2
+    )
+    # every feature points along +x; prototype 1 (-x) is never the closest
+    feats = torch.zeros(1, 4, 3, 3)
+    feats[:, 0] = 1.0
+    feats[:, 1, 0, 0] = 0.5  # two distinct directions to draw from
+    live, dead = torch.tensor([1.0, 0, 0, 0]), torch.tensor([-1.0, 0, 0, 0])
+    head.set_prototypes(torch.stack([live, dead]), kmeans_iters=10)
+    samples = primaps_samples(1, 6)
+    head.loss_by_codes(head([feats]), [feats], samples, {}, {})
+    torch.testing.assert_close(head.student.data[1], dead)  # not yet
+    head.loss_by_codes(head([feats]), [feats], samples, {}, {})
+    # re-seeded onto a feature (k-means++: the one unlike prototype 0)
+    reseeded = head.student.data[1]
+    expected = F.normalize(torch.tensor([1.0, 0.5, 0, 0]), dim=0)
+    torch.testing.assert_close(reseeded, expected)
+    torch.testing.assert_close(head.student.data[0], live)
+    assert int(head.usage.sum()) == 0  # counts restart
+
+
+def test_kmeans_reseeding_is_off_by_default():
+    head = initialised_head(kmeans_iters=4)
+    before = head.student.data.clone()
+    feats = [torch.randn(2, 8, 4, 4)]
+    for _ in range(4):
+        head.loss_by_codes(head(feats), feats, primaps_samples(2, 8), {}, {})
+    torch.testing.assert_close(head.student.data, before)  # no optimiser

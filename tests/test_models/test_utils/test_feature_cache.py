@@ -236,3 +236,39 @@ def test_fill_tool_then_training_hits(tmp_path):
     runner.train()
     cache = runner.model.feature_cache.cache
     assert cache.misses == 0 and cache.hits == 2 * 4
+
+
+def _write_repeatedly(cache_dir, value, times):
+    cache = FeatureCache(cache_dir)
+    for _ in range(times):
+        cache.put('shared', [torch.full((8, 16, 16), float(value))])
+
+
+def test_concurrent_writers_never_expose_a_partial_entry(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context('fork')
+    writers = [
+        context.Process(
+            target=_write_repeatedly, args=(str(tmp_path), value, 200)
+        )
+        for value in (1, 2)
+    ]
+    for writer in writers:
+        writer.start()
+    reader = FeatureCache(str(tmp_path))
+    seen = set()
+    while any(writer.is_alive() for writer in writers):
+        entry = reader.get('shared')
+        if entry is not None:
+            values = np.unique(entry[0])
+            assert len(values) == 1  # one writer's whole entry
+            seen.add(float(values[0]))
+    for writer in writers:
+        writer.join()
+        assert writer.exitcode == 0
+    assert reader.corrupt == 0 and seen <= {1.0, 2.0}
+    # no temporary files left behind
+    assert [f for _, _, files in os.walk(tmp_path) for f in files] == [
+        'shared.feat'
+    ]

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from mmuss.models.utils.primaps import (
+    covariance_from_moments,
     feature_covariance,
     first_principal_component,
     nearest_neighbour_anchor,
@@ -42,15 +43,30 @@ def test_covariance_matches_numpy_on_masked_features():
     )
 
 
-def test_power_iteration_gives_the_top_eigenvector():
+def test_covariance_from_moments_equals_eq2():
+    feats = torch.randn(2, 40, 6, dtype=torch.float64)
+    mask = torch.rand(2, 40) > 0.3
+    kept = feats * mask[..., None]
+    moments = covariance_from_moments(
+        kept.transpose(1, 2) @ kept, kept.sum(1), mask.sum(1)
+    )
+    torch.testing.assert_close(moments, feature_covariance(feats, mask))
+
+
+def test_principal_component_is_the_top_eigenvector():
     generator = torch.Generator().manual_seed(0)
     a = torch.randn(3, 20, 20, dtype=torch.float64, generator=generator)
     covariance = a @ a.transpose(1, 2)
     vector = first_principal_component(covariance)
-    expected = torch.linalg.eigh(covariance)[1][..., -1]
-    torch.testing.assert_close(
-        (vector * expected).sum(1).abs(), torch.ones(3, dtype=torch.float64)
+    for index in range(3):
+        values, vectors = np.linalg.eig(covariance[index].numpy())
+        expected = torch.from_numpy(vectors[:, values.argmax()].real)
+        assert abs(float(vector[index] @ expected)) == pytest.approx(1.0)
+    # hand-computed: diag(1, 3) -> the second axis
+    vector = first_principal_component(
+        torch.tensor([[[1.0, 0.0], [0.0, 3.0]]], dtype=torch.float64)
     )
+    assert vector.abs().tolist() == [[0.0, 1.0]]
 
 
 def test_anchor_similarity_and_threshold_hand_computed():
