@@ -3,6 +3,8 @@
 
 import copy
 import os.path as osp
+import subprocess
+import sys
 
 import torch
 from mmengine.config import Config
@@ -140,3 +142,19 @@ def primaps_demo_config(
         if hook['type'] == 'PrimapsInitHook':
             hook.update(num_images=16, kmeans_epochs=kmeans_epochs)
     return cfg
+
+
+def run_tool(script, *args, check=True, timeout=600):
+    """Run ``python tools/<script> args`` from the repository root; with
+    ``check``, fail the test (showing stderr) on a non-zero exit. Returns
+    the completed process."""
+    result = subprocess.run(
+        [sys.executable, osp.join('tools', script), *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result

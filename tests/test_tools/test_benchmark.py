@@ -1,21 +1,11 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 import re
-import subprocess
-import sys
 
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, run_tool
 
 
 def run_benchmark(*args):
-    result = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/benchmark.py', *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    return run_tool('analysis_tools/benchmark.py', *args).stdout
 
 
 def test_crf_benchmark_prints_a_row_per_worker_count():

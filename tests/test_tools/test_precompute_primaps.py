@@ -2,12 +2,9 @@
 """tools/precompute_primaps.py: proposals of every training image written
 as mask maps, resumable, then read by PriMaPs-EM training."""
 
-import subprocess
-import sys
-
 import numpy as np
 import torch
-from helpers import REPO_ROOT, primaps_demo_config
+from helpers import primaps_demo_config, run_tool
 from mmengine.runner import Runner
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
@@ -19,25 +16,16 @@ from mmuss.models.utils.primaps import (
 )
 
 
-def run_tool(config, *args):
-    result = subprocess.run(
-        [
-            sys.executable,
-            'tools/precompute_primaps.py',
-            str(config),
-            '--num-workers',
-            '0',
-            '--batch-size',
-            '4',
-            *args,
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+def run_primaps_tool(config, *args):
+    return run_tool(
+        'precompute_primaps.py',
+        config,
+        '--num-workers',
+        0,
+        '--batch-size',
+        4,
+        *args,
+    ).stdout
 
 
 def mask_paths(cfg):
@@ -64,7 +52,7 @@ def test_tool_writes_resumes_and_feeds_training(tmp_path):
     )
     config = tmp_path / 'primaps.py'
     cfg.dump(str(config))
-    out = run_tool(config, '--no-crf')
+    out = run_primaps_tool(config, '--no-crf')
     assert '0 of 16 maps exist; computing 16' in out
     dataset, paths = mask_paths(cfg)
     maps = [np.array(Image.open(path)) for path in paths]
@@ -89,14 +77,14 @@ def test_tool_writes_resumes_and_feeds_training(tmp_path):
     # an interrupted run resumes: only the missing maps are computed
     for path in paths[:3]:
         type(tmp_path)(path).unlink()
-    out = run_tool(config, '--no-crf')
+    out = run_primaps_tool(config, '--no-crf')
     assert '13 of 16 maps exist; computing 3' in out
     for path, before in zip(paths, maps):
         assert np.array_equal(np.array(Image.open(path)), before)
     # with the dense CRF (the default) the maps are refined, same format
     for path in paths[:2]:
         type(tmp_path)(path).unlink()
-    run_tool(config, '--crf-workers', '1')
+    run_primaps_tool(config, '--crf-workers', '1')
     refined = np.array(Image.open(paths[0]))
     assert refined.shape == (64, 64) and refined.max() <= 255
     # training reads the maps (no on-line proposals)
@@ -109,12 +97,6 @@ def test_tool_needs_a_mask_loader(tmp_path):
     cfg = primaps_demo_config(tmp_path / 'work', tmp_path / 'data')
     config = tmp_path / 'online.py'
     cfg.dump(str(config))
-    result = subprocess.run(
-        [sys.executable, 'tools/precompute_primaps.py', str(config)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_tool('precompute_primaps.py', config, check=False)
     assert result.returncode != 0
     assert 'LoadPseudoMask' in result.stderr

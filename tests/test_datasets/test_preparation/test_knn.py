@@ -1,12 +1,10 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import REPO_ROOT, demo_config
+from helpers import demo_config, run_tool
 
 from mmuss.datasets.preparation import (
     global_descriptors,
@@ -78,27 +76,20 @@ def test_tool_end_to_end(tmp_path):
     config = tmp_path / 'demo.py'
     demo_config(tmp_path / 'work', tmp_path / 'data').dump(str(config))
     out = tmp_path / 'nns.npz'
-    result = subprocess.run(
-        [
-            sys.executable,
-            'tools/precompute_knn.py',
-            str(config),
-            '--out',
-            str(out),
-            '--topk',
-            '5',
-            '--batch-size',
-            '4',
-            '--chunk-size',
-            '8',
-            '--num-workers',
-            '0',
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+    result = run_tool(
+        'precompute_knn.py',
+        config,
+        '--out',
+        out,
+        '--topk',
+        5,
+        '--batch-size',
+        4,
+        '--chunk-size',
+        8,
+        '--num-workers',
+        0,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     nns, paths = load_knn_file(str(out))
     assert nns.shape == (16, 5)
     assert (nns[:, 0] == np.arange(16)).all()

@@ -1,17 +1,15 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 import copy
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from helpers import (
-    REPO_ROOT,
     TINY_VIT,
     demo_config,
     make_samples,
+    run_tool,
     tiny_segmentor_cfg,
 )
 from mmengine.structures import PixelData
@@ -215,21 +213,9 @@ def test_fill_tool_then_training_hits(tmp_path):
     # and the runner build the same one
     config = tmp_path / 'cached.py'
     cfg.dump(str(config))
-    result = subprocess.run(
-        [
-            sys.executable,
-            'tools/fill_feature_cache.py',
-            str(config),
-            '--num-workers',
-            '0',
-            '--batch-size',
-            '4',
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+    run_tool(
+        'fill_feature_cache.py', config, '--num-workers', 0, '--batch-size', 4
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     entries = sum(len(files) for _, _, files in os.walk(tmp_path / 'cache'))
     assert entries == 16 * 2  # both orientations (RandomFlip in pipeline)
     runner = Runner.from_cfg(cfg)
