@@ -1,6 +1,7 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 import re
 
+import pytest
 from helpers import REPO_ROOT, run_tool
 
 
@@ -42,10 +43,12 @@ def test_knn_benchmark_on_the_demo_config():
     assert 'images/s' in out and 'top-30 search over 100 images' in out
 
 
-def test_harness_table_on_the_stego_demo_config():
+@pytest.mark.parametrize('method', ['stego', 'primaps'])
+def test_harness_table_on_the_demo_configs(method):
+    # PriMaPs-EM: its head is put in the EM phase (student view uncached)
     out = run_benchmark(
         'harness',
-        f'{REPO_ROOT}/configs/stego/tiny-vit_synthetic.py',
+        f'{REPO_ROOT}/configs/{method}/tiny-vit_synthetic.py',
         '--batch-size',
         '2',
         '--steps',

@@ -233,18 +233,33 @@ def random_training_batch(
     return dict(inputs=inputs, data_samples=samples)
 
 
-def benchmark_train(args) -> None:
+def build_training(
+    config: str,
+    batch_size: int,
+    size: Optional[int],
+    device: str,
+    cache_dir: Optional[str] = None,
+):
+    """A config's model (random weights: speed does not depend on them),
+    optimiser wrapper and one random training batch; with ``cache_dir``
+    through a feature cache. PriMaPs-EM heads are put in their EM phase.
+
+    Returns:
+        tuple: ``(model, optim_wrapper, batch, size)``.
+    """
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
     quiet_logs()
-    cfg = Config.fromfile(args.config)
-    cfg.model.backbone.init_cfg = None  # speed only: no checkpoint needed
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.feature_cache = (
+        dict(cache_dir=cache_dir) if cache_dir is not None else None
+    )
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    device = torch.device(args.device)
-    model = MODELS.build(cfg.model).to(device)
+    model = MODELS.build(cfg.model).to(torch.device(device))
     model.init_weights()
     head = model.decode_head
     if hasattr(head, 'set_prototypes'):  # PriMaPs-EM: time the EM phase
@@ -253,17 +268,31 @@ def benchmark_train(args) -> None:
         )
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    args.size = training_size(cfg, args.size)
-    batch = random_training_batch(
-        cfg, args.batch_size, args.size, cfg.model.num_classes
-    )
-    for step in range(args.warmup + args.steps):
-        if step == args.warmup:
+    size = training_size(cfg, size)
+    batch = random_training_batch(cfg, batch_size, size, cfg.model.num_classes)
+    return model, optim_wrapper, batch, size
+
+
+def time_train_steps(model, optim_wrapper, batch, steps, warmup) -> float:
+    """Training steps/s after ``warmup`` untimed steps."""
+    for step in range(warmup + steps):
+        if step == warmup:
             start = time.perf_counter()
         model.train_step(batch, optim_wrapper)
+    device = next(model.parameters()).device
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
-    steps_per_s = args.steps / (time.perf_counter() - start)
+    return steps / (time.perf_counter() - start)
+
+
+def benchmark_train(args) -> None:
+    model, optim_wrapper, batch, size = build_training(
+        args.config, args.batch_size, args.size, args.device
+    )
+    steps_per_s = time_train_steps(
+        model, optim_wrapper, batch, args.steps, args.warmup
+    )
+    device = torch.device(args.device)
     rows = [
         ['training steps/s', f'{steps_per_s:.3f}'],
         ['images/s', f'{steps_per_s * args.batch_size:.2f}'],
@@ -279,7 +308,7 @@ def benchmark_train(args) -> None:
         )
     print_table(
         f'training, {os.path.basename(args.config)}, batch '
-        f'{args.batch_size}, {args.size}px, {device.type}',
+        f'{args.batch_size}, {size}px, {device.type}',
         ['measure', 'value'],
         rows,
     )
@@ -288,7 +317,7 @@ def benchmark_train(args) -> None:
 def _train_speed(
     config: str,
     batch_size: int,
-    size: int,
+    size: Optional[int],
     steps: int,
     warmup: int,
     device: str,
@@ -296,35 +325,13 @@ def _train_speed(
 ) -> dict:
     """Training steps/s and peak memory of a config on one random batch;
     with ``cache_dir`` through a feature cache that the warm-up fills."""
-    from mmengine.config import Config
-    from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-
-    quiet_logs()
-    cfg = Config.fromfile(config)
-    cfg.model.backbone.init_cfg = None
-    cfg.model.feature_cache = (
-        dict(cache_dir=cache_dir) if cache_dir is not None else None
+    model, optim_wrapper, batch, size = build_training(
+        config, batch_size, size, device, cache_dir
     )
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    torch_device = torch.device(device)
-    model = MODELS.build(cfg.model).to(torch_device)
-    model.init_weights()
-    model.train()
-    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    size = training_size(cfg, size)
-    batch = random_training_batch(cfg, batch_size, size, cfg.model.num_classes)
-    for step in range(warmup + steps):
-        if step == warmup:
-            start = time.perf_counter()
-        model.train_step(batch, optim_wrapper)
-    if torch_device.type == 'cuda':
-        torch.cuda.synchronize(torch_device)
-    seconds = time.perf_counter() - start
+    steps_per_s = time_train_steps(model, optim_wrapper, batch, steps, warmup)
     return dict(
-        steps_per_s=steps / seconds,
-        peak_mb=peak_memory_mb(torch_device),
+        steps_per_s=steps_per_s,
+        peak_mb=peak_memory_mb(torch.device(device)),
         size=size,
     )
 
