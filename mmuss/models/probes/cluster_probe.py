@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -131,6 +131,11 @@ def spherical_kmeans(
     return best
 
 
+def _code_vectors(codes: Tensor) -> Tensor:
+    """Detached (B*H*W, D) vectors of codes (B, D, H, W)."""
+    return codes.detach().permute(0, 2, 3, 1).reshape(-1, codes.shape[1])
+
+
 @MODELS.register_module()
 class ClusterProbe(BaseModule):
     """Cosine k-means cluster probe, the unsupervised prediction of STEGO.
@@ -152,9 +157,14 @@ class ClusterProbe(BaseModule):
     training steps, the centres that won no pixel in those steps (k-means++
     against the live centres); ``reset_steps`` re-seeds all centres at the
     given training steps (upstream's ``reset_probe_steps``, here with
-    k-means seeds), e.g. once the head's codes have settled. Under
-    distributed training the usage counts are summed over ranks and the
-    centres broadcast from rank 0, so all ranks keep identical probes.
+    k-means seeds), e.g. once the head's codes have settled. Seeds come from
+    the current batch's codes unless ``seed_bank_size`` > 0: then a bank of
+    the most recent training codes (up to ``seed_points_per_step`` random
+    code vectors of each step, the last ``seed_bank_size`` kept) is used, so
+    a re-seeding sees many images instead of one batch and depends far less
+    on which batch it happens to fall on. Under distributed training the
+    usage counts are summed over ranks and the centres (computed from rank
+    0's codes) broadcast from rank 0, so all ranks keep identical probes.
 
     Args:
         in_channels (int): Code dimension D.
@@ -167,6 +177,10 @@ class ClusterProbe(BaseModule):
             disables it (upstream). Defaults to 0.
         reset_steps (Sequence[int]): Training steps (1-based) at which all
             centres are re-seeded. Defaults to none.
+        seed_bank_size (int): Code vectors of recent steps kept for
+            seeding; 0 seeds from the current batch only. Defaults to 0.
+        seed_points_per_step (int): Code vectors of each step added to the
+            bank (a random subset). Defaults to 2048.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -178,6 +192,8 @@ class ClusterProbe(BaseModule):
         init: str = 'random',
         reseed_interval: int = 0,
         reset_steps: Sequence[int] = (),
+        seed_bank_size: int = 0,
+        seed_points_per_step: int = 2048,
         init_cfg=None,
     ) -> None:
         super().__init__(init_cfg)
@@ -193,6 +209,15 @@ class ClusterProbe(BaseModule):
         self.init = init
         self.reseed_interval = reseed_interval
         self.reset_steps = set(int(step) for step in reset_steps)
+        if seed_bank_size < 0 or seed_points_per_step < 1:
+            raise ValueError(
+                'seed_bank_size must be >= 0 and seed_points_per_step >= 1, '
+                f'got {seed_bank_size} and {seed_points_per_step}'
+            )
+        self.seed_bank_size = seed_bank_size
+        self.seed_points_per_step = seed_points_per_step
+        # Transient (not in the state dict): a resumed run refills it.
+        self._seed_bank: List[Tensor] = []
         self.clusters = nn.Parameter(torch.randn(num_clusters, in_channels))
         self.register_buffer('seeded', torch.tensor(init == 'random'))
         self.register_buffer('usage', torch.zeros(num_clusters))
@@ -211,13 +236,39 @@ class ClusterProbe(BaseModule):
         """Cosine k-means loss on (detached) codes (B, D, H, W); also seeds
         and re-seeds centres when configured."""
         self.steps += 1
+        if self.seed_bank_size > 0:
+            self._remember(codes)
         if not bool(self.seeded) or int(self.steps) in self.reset_steps:
-            self._set_centres(torch.arange(self.num_clusters), codes)
+            self._set_centres(
+                torch.arange(self.num_clusters), self._seed_points(codes)
+            )
             self.seeded.fill_(True)
         similarity = self.similarity(codes)
         if self.reseed_interval > 0:
             self._track_usage(similarity, codes)
         return cluster_probe_loss(similarity)
+
+    @torch.no_grad()
+    def _remember(self, codes: Tensor) -> None:
+        """Add a random subset of this step's code vectors to the seed bank
+        and drop the oldest steps beyond ``seed_bank_size`` vectors."""
+        points = _code_vectors(codes)
+        if len(points) > self.seed_points_per_step:
+            keep = torch.randperm(len(points), device=points.device)
+            points = points[keep[: self.seed_points_per_step]]
+        self._seed_bank.append(points)
+        while (
+            sum(len(chunk) for chunk in self._seed_bank[1:])
+            >= self.seed_bank_size
+        ):
+            self._seed_bank.pop(0)
+
+    def _seed_points(self, codes: Tensor) -> Tensor:
+        """(N, D) code vectors to seed centres from: the bank of recent
+        steps when there is one, otherwise this batch's."""
+        if self.seed_bank_size == 0:
+            return _code_vectors(codes)
+        return torch.cat(self._seed_bank)[-self.seed_bank_size :]
 
     @torch.no_grad()
     def _track_usage(self, similarity: Tensor, codes: Tensor) -> None:
@@ -231,16 +282,15 @@ class ClusterProbe(BaseModule):
             dist.all_reduce(usage)
         dead = torch.nonzero(usage == 0).flatten()
         if dead.numel():
-            self._set_centres(dead, codes)
+            self._set_centres(dead, self._seed_points(codes))
         self.usage.zero_()
 
     @torch.no_grad()
-    def _set_centres(self, indices: Tensor, codes: Tensor) -> None:
-        """New centres for ``indices`` from this batch's codes (computed on
+    def _set_centres(self, indices: Tensor, points: Tensor) -> None:
+        """New centres for ``indices`` from (N, D) code vectors (computed on
         rank 0, broadcast to all ranks): spherical k-means with restarts
         when all centres are replaced, k-means++ against the live centres
         otherwise."""
-        points = codes.detach().permute(0, 2, 3, 1).reshape(-1, codes.shape[1])
         if len(indices) == self.num_clusters:
             seeds = spherical_kmeans(points, self.num_clusters)
         else:

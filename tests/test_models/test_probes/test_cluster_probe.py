@@ -165,3 +165,51 @@ def test_spherical_kmeans_recovers_groups_and_beats_one_seeding():
     for label in range(5):
         assert assigned[labels == label].unique().numel() == 1
     assert assigned.unique().numel() == 5
+
+
+def test_seed_bank_keeps_a_subset_of_the_most_recent_steps():
+    probe = ClusterProbe(
+        in_channels=2,
+        num_clusters=2,
+        seed_bank_size=10,
+        seed_points_per_step=4,
+    )
+    for step in range(5):  # 8 code vectors per step, all equal to the step
+        probe.loss(torch.full((2, 2, 2, 2), float(step + 1)))
+    points = probe._seed_points(torch.zeros(1, 2, 1, 1))
+    # the last 10 vectors: 4 of step 5, 4 of step 4, 2 of step 3
+    expected = torch.tensor([3.0] * 2 + [4.0] * 4 + [5.0] * 4)
+    torch.testing.assert_close(points[:, 0], expected)
+
+
+def _one_group_batch(direction, generator):
+    noise = 0.05 * torch.randn(64, direction.numel(), generator=generator)
+    return (direction + noise).T.reshape(1, -1, 8, 8)
+
+
+@pytest.mark.parametrize('bank', [0, 256])
+def test_reset_from_the_bank_sees_groups_absent_from_the_last_batch(bank):
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    directions = torch.eye(6)[:3]
+    probe = ClusterProbe(
+        in_channels=6,
+        num_clusters=3,
+        init='kmeans++',
+        reset_steps=[3],
+        seed_bank_size=bank,
+    )
+    for direction in directions:  # step k shows only group k
+        probe.loss(_one_group_batch(direction, generator))
+    nearest = (F.normalize(probe.clusters.detach(), dim=1) @ directions.T).max(
+        dim=1
+    )
+    groups_found = set(nearest.indices[nearest.values > 0.9].tolist())
+    assert groups_found == ({0, 1, 2} if bank else {2})
+
+
+def test_invalid_seed_bank_is_reported():
+    with pytest.raises(ValueError, match='seed_bank_size'):
+        ClusterProbe(in_channels=2, num_clusters=2, seed_bank_size=-1)
+    with pytest.raises(ValueError, match='seed_points_per_step'):
+        ClusterProbe(in_channels=2, num_clusters=2, seed_points_per_step=0)
