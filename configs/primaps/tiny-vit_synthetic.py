@@ -39,12 +39,16 @@ train_cfg = dict(max_epochs=22, val_interval=11)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=11))
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
-    # label-free spherical k-means start instead of the paper's principal
-    # components: 60 gradient k-means steps do not move principal
-    # components far enough on these 240 images (the paper configs use
+    # label-free start instead of the paper's principal components (60
+    # gradient k-means steps do not move those far enough on these 240
+    # images): spherical k-means on mask-level features, each feature
+    # replaced by the mean of its PriMaPs mask (the paper configs use
     # init='pca')
     dict(
-        type='PrimapsInitHook', num_images=240, kmeans_epochs=2, init='kmeans'
+        type='PrimapsInitHook',
+        num_images=240,
+        kmeans_epochs=2,
+        init='mask_kmeans',
     ),
     dict(type='PrimapsEMAHook', interval=10),
 ]

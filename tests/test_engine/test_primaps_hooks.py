@@ -1,8 +1,17 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-import numpy as np
-import torch
+from types import SimpleNamespace
 
-from mmuss.engine.hooks import principal_components
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import make_samples, tiny_segmentor_cfg
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+
+from mmuss.engine.hooks import PrimapsInitHook, principal_components
+from mmuss.models.probes.cluster_probe import spherical_kmeans
+from mmuss.models.utils import mask_mean_features
 
 
 def test_principal_components_match_numpy_pca():
@@ -21,16 +30,11 @@ def test_principal_components_match_numpy_pca():
     assert (components.numpy() @ feats.mean(0) >= 0).all()
 
 
-def test_kmeans_init_is_spherical_kmeans_of_the_features():
-    from types import SimpleNamespace
-
-    import torch.nn.functional as F
-    from helpers import make_samples, tiny_segmentor_cfg
-    from mmseg.registry import MODELS
-
-    from mmuss.engine.hooks import PrimapsInitHook
-    from mmuss.models.probes.cluster_probe import spherical_kmeans
-
+def _initialise_on_random_batches(init):
+    """A tiny PriMaPs segmentor initialised by PrimapsInitHook(init) on two
+    random batches whose proposals split each image into left and right
+    halves (the right half of the second image in no mask); returns the
+    model, the backbone features of the batches and their mask maps."""
     torch.manual_seed(0)
     model = MODELS.build(
         tiny_segmentor_cfg(
@@ -42,22 +46,23 @@ def test_kmeans_init_is_spherical_kmeans_of_the_features():
         )
     )
     model.init_weights()
-    batches = [
-        dict(
-            inputs=[
-                torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
-                for _ in range(2)
-            ],
-            data_samples=make_samples(2, 32, 32, 3, seed=seed),
-        )
-        for seed in range(2)
-    ]
+    masks = torch.full((4, 32, 32), 1, dtype=torch.long)
+    masks[:, :, 16:] = 2
+    masks[1, :, 16:] = 255
+    batches = []
+    for seed in range(2):
+        samples = make_samples(2, 32, 32, 3, seed=seed)
+        for sample, mask in zip(samples, masks[2 * seed :]):
+            sample.primaps_map = PixelData(data=mask[None])
+        inputs = [
+            torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
+            for _ in range(2)
+        ]
+        batches.append(dict(inputs=inputs, data_samples=samples))
     runner = SimpleNamespace(model=model, train_dataloader=batches)
-    PrimapsInitHook(num_images=4, kmeans_iters=5, init='kmeans').before_train(
+    PrimapsInitHook(num_images=4, kmeans_iters=5, init=init).before_train(
         runner
     )
-    head = model.decode_head
-    assert bool(head.initialized) and int(head.kmeans_iters) == 5
     with torch.no_grad():
         feats = torch.cat(
             [
@@ -67,9 +72,26 @@ def test_kmeans_init_is_spherical_kmeans_of_the_features():
                 for b in batches
             ]
         )
-    points = feats.permute(0, 2, 3, 1).reshape(-1, 32)
+    return model, feats, masks
+
+
+@pytest.mark.parametrize('init', ['kmeans', 'mask_kmeans'])
+def test_kmeans_inits_are_spherical_kmeans_of_their_features(init):
+    model, feats, masks = _initialise_on_random_batches(init)
+    head = model.decode_head
+    assert bool(head.initialized) and int(head.kmeans_iters) == 5
+    if init == 'kmeans':
+        points = feats.permute(0, 2, 3, 1).reshape(-1, 32)
+    else:  # one row per patch in a mask, its mask's mean feature
+        points = mask_mean_features(feats, masks)
+        assert len(points) == 4 * 4 * 4 - 4 * 2
     expected = spherical_kmeans(
         points, 3, generator=torch.Generator().manual_seed(0)
     )
     torch.testing.assert_close(head.student.data, F.normalize(expected))
     torch.testing.assert_close(head.teacher, head.student.data)
+
+
+def test_unknown_init_is_reported():
+    with pytest.raises(ValueError, match="'mask_kmeans'"):
+        PrimapsInitHook(init='kmeans++')

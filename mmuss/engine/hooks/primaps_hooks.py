@@ -11,6 +11,7 @@ from mmseg.registry import HOOKS
 from torch import Tensor
 
 from mmuss.models.probes.cluster_probe import spherical_kmeans
+from mmuss.models.utils.primaps import mask_mean_features
 
 
 def _unwrap(model):
@@ -66,12 +67,17 @@ class PrimapsInitHook(Hook):
             (:func:`spherical_kmeans`) on up to ``max_points`` features
             sampled from the same images (rank 0's result, broadcast). On
             small data the few gradient k-means steps that follow may not
-            move principal components far enough.
-        max_points (int): Feature sample of ``init='kmeans'``.
+            move principal components far enough. ``'mask_kmeans'``: the
+            same k-means on mask-level features, every feature replaced by
+            the mean of its PriMaPs mask (:func:`mask_mean_features`;
+            patches in no mask left out), so it clusters the regions the
+            proposals found; label-free, not in the paper.
+        max_points (int): Feature sample of the k-means inits.
             Defaults to 20000.
     """
 
     priority = 'LOW'
+    INITS = ('pca', 'kmeans', 'mask_kmeans')
 
     def __init__(
         self,
@@ -81,8 +87,8 @@ class PrimapsInitHook(Hook):
         init: str = 'pca',
         max_points: int = 20000,
     ) -> None:
-        if init not in ('pca', 'kmeans'):
-            raise ValueError(f'init must be "pca" or "kmeans", got {init!r}')
+        if init not in self.INITS:
+            raise ValueError(f'init must be one of {self.INITS}, got {init!r}')
         self.num_images = num_images
         self.kmeans_epochs = kmeans_epochs
         self.kmeans_iters = kmeans_iters
@@ -137,13 +143,22 @@ class PrimapsInitHook(Hook):
         model.eval()
         for batch in runner.train_dataloader:
             data = model.data_preprocessor(batch, True)
-            feats = head.forward(model.extract_feat(data['inputs']))
+            backbone_feats = model.extract_feat(data['inputs'])
+            feats = head.forward(backbone_feats)
             flat = feats.permute(0, 2, 3, 1).reshape(-1, channels).double()
-            if self.init == 'kmeans':
+            if self.init != 'pca':
                 if not sample:  # every stride-th feature: <= max_points
                     per_image = flat.shape[0] // feats.shape[0]
                     stride = -(-quota * per_image // self.max_points)
-                sample.append(flat[::stride])
+                points = flat
+                if self.init == 'mask_kmeans':
+                    masks = head.proposal_maps(
+                        feats, backbone_feats, data['data_samples']
+                    )
+                    points = mask_mean_features(
+                        feats, masks, head.ignore_index
+                    ).double()
+                sample.append(points[::stride])
             total += flat.sum(dim=0)
             outer += flat.T @ flat
             count += flat.shape[0]
@@ -162,6 +177,12 @@ class PrimapsInitHook(Hook):
                 f'initialised from {channels}-d features by PCA'
             )
         points = torch.cat(sample) if sample else None
+        if points is not None and len(points) < head.num_prototypes:
+            raise ValueError(
+                f'init={self.init!r} found {len(points)} features (in '
+                f'proposal masks) for {head.num_prototypes} prototypes; '
+                'check the proposals (tools/precompute_primaps.py)'
+            )
         return total, outer, count, points
 
 

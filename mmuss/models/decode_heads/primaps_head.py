@@ -81,6 +81,12 @@ class PrimapsHead(BaseCodeHead):
             whose principal-component start can leave a prototype that no
             feature is closest to, which gradient k-means never moves.
             0 (default) follows the paper.
+        em_reseed_interval (int): The same during EM: every this many EM
+            steps, prototypes that labelled no pixel of the pseudo labels in
+            those steps are re-seeded (theta_S and theta_T alike). A
+            prototype that wins no mask's mode gets no target, so without
+            this it stays dead for the rest of training. Label-free; not in
+            the paper. 0 (default) follows the paper.
         ignore_index (int): Defaults to 255.
     """
 
@@ -99,6 +105,7 @@ class PrimapsHead(BaseCodeHead):
         online_proposals: bool = False,
         psi: float = 0.4,
         kmeans_reseed_interval: int = 0,
+        em_reseed_interval: int = 0,
         ignore_index: int = 255,
         **kwargs,
     ) -> None:
@@ -133,6 +140,7 @@ class PrimapsHead(BaseCodeHead):
         self.online_proposals = online_proposals
         self.psi = psi
         self.kmeans_reseed_interval = kmeans_reseed_interval
+        self.em_reseed_interval = em_reseed_interval
         self.register_buffer(
             'usage', torch.zeros(num_prototypes, dtype=torch.long)
         )
@@ -216,17 +224,28 @@ class PrimapsHead(BaseCodeHead):
         """Cosine batch k-means loss of the prototypes (PriMaPs Eq. 9)."""
         similarity = cosine_cluster_similarity(codes.detach(), self.student)
         if self.kmeans_reseed_interval > 0:
-            self._reseed_dead_prototypes(similarity, codes)
+            self._reseed_dead_prototypes(
+                similarity.argmax(dim=1),
+                codes,
+                int(self.steps),
+                self.kmeans_reseed_interval,
+            )
         return cluster_probe_loss(similarity)
 
     @torch.no_grad()
-    def _reseed_dead_prototypes(self, similarity: Tensor, codes: Tensor):
-        """Count the features each prototype wins; every
-        ``kmeans_reseed_interval`` steps, re-seed those that won none."""
+    def _reseed_dead_prototypes(
+        self, assigned: Tensor, codes: Tensor, step: int, interval: int
+    ) -> None:
+        """Count the pixels each prototype is ``assigned`` (ids, ignore
+        index skipped); every ``interval`` steps, re-seed theta_S and
+        theta_T of the prototypes that got none, by k-means++ from this
+        batch's features away from the live prototypes (rank 0's seeds,
+        broadcast)."""
+        assigned = assigned[assigned != self.ignore_index]
         self.usage += torch.bincount(
-            similarity.argmax(dim=1).flatten(), minlength=self.num_prototypes
+            assigned.flatten(), minlength=self.num_prototypes
         )
-        if int(self.steps) % self.kmeans_reseed_interval:
+        if step % interval:
             return
         usage = self.usage.clone()
         self.usage.zero_()
@@ -242,8 +261,10 @@ class PrimapsHead(BaseCodeHead):
             F.normalize(self.student.data[~dead].float(), dim=1),
         )
         self.student.data[dead] = seeds.to(self.student)
+        self.teacher[dead] = seeds.to(self.teacher)
         if dist.is_initialized():
             dist.broadcast(self.student.data, src=0)
+            dist.broadcast(self.teacher, src=0)
 
     def loss_by_codes(
         self,
@@ -279,6 +300,13 @@ class PrimapsHead(BaseCodeHead):
                 self.num_prototypes,
                 self.ignore_index,
             )
+            if self.em_reseed_interval > 0:
+                em_step = int(self.steps) - int(self.kmeans_iters)
+                if em_step == 1:  # count the EM phase apart
+                    self.usage.zero_()
+                self._reseed_dead_prototypes(
+                    pseudo, codes, em_step, self.em_reseed_interval
+                )
         student_codes = self.forward(views[self.student_view])
         logits = F.interpolate(
             self.student_logits(student_codes),

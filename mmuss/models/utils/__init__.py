@@ -10,6 +10,7 @@ from .dino_checkpoint import (
 from .ema_prototypes import EMAPrototypes
 from .ground_truth import strip_ground_truth
 from .primaps import (
+    mask_mean_features,
     principal_mask_proposals,
     proposal_scores,
     reference_proposals_pca_lowrank,
@@ -17,6 +18,7 @@ from .primaps import (
 )
 
 __all__ = [
+    'mask_mean_features',
     'principal_mask_proposals',
     'proposal_scores',
     'reference_proposals_pca_lowrank',

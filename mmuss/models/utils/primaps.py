@@ -282,6 +282,50 @@ def refine_proposals(
     return labels.to(torch.uint8)
 
 
+def mask_mean_features(
+    feats: Tensor, masks: Tensor, ignore_index: int = 255
+) -> Tensor:
+    """Every feature replaced by the mean feature of its PriMaPs mask.
+
+    Used by :class:`PrimapsInitHook` ``init='mask_kmeans'`` (not in the
+    paper): k-means on these mask-level features clusters the image regions
+    the proposals found rather than single patches, whose features also
+    carry patch-level nuisances (texture phase, position).
+
+    Args:
+        feats (Tensor): Features (B, C, h, w).
+        masks (Tensor): Mask ids (B, H, W) at any resolution (resized to
+            (h, w) by nearest neighbour); ``ignore_index`` marks patches in
+            no mask.
+        ignore_index (int): Defaults to 255.
+
+    Returns:
+        Tensor: (N, C), one row per patch in a mask (image by image, row
+        major): the L2-normalised mean of the L2-normalised features of
+        that patch's mask.
+    """
+    if masks.shape[0] != feats.shape[0]:
+        raise ValueError(
+            f'{masks.shape[0]} mask maps for {feats.shape[0]} feature maps'
+        )
+    ids = F.interpolate(
+        masks[:, None].float(), size=feats.shape[-2:], mode='nearest'
+    )[:, 0].long()
+    normed = F.normalize(feats, dim=1).flatten(2).transpose(1, 2)
+    rows = []
+    for image_ids, image_feats in zip(ids.flatten(1), normed):
+        valid = image_ids != ignore_index
+        _, inverse = image_ids[valid].unique(return_inverse=True)
+        sums = torch.zeros(
+            int(inverse.max()) + 1 if inverse.numel() else 0,
+            feats.shape[1],
+            dtype=feats.dtype,
+            device=feats.device,
+        ).index_add_(0, inverse, image_feats[valid])
+        rows.append(F.normalize(sums, dim=1)[inverse])
+    return torch.cat(rows)
+
+
 def reference_proposals_pca_lowrank(
     feats: Tensor,
     psi: float = 0.4,

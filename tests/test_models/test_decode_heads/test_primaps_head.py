@@ -205,3 +205,32 @@ def test_kmeans_reseeding_is_off_by_default():
     for _ in range(4):
         head.loss_by_codes(head(feats), feats, primaps_samples(2, 8), {}, {})
     torch.testing.assert_close(head.student.data, before)  # no optimiser
+
+
+@pytest.mark.parametrize('interval', [0, 2])
+def test_em_phase_reseeds_prototypes_that_label_no_pixel(interval):
+    torch.manual_seed(0)
+    head = PrimapsHead(
+        in_channels=4, num_prototypes=2, em_reseed_interval=interval
+    )
+    # theta_T's prototype 0 (+x) wins every pixel, so every mask's mode is
+    # 0 and prototype 1 (-x) labels nothing
+    feats = torch.zeros(1, 4, 4, 4)
+    feats[:, 0] = 1.0
+    feats[:, 1, 0, 0] = 0.5
+    live, dead = torch.tensor([1.0, 0, 0, 0]), torch.tensor([-1.0, 0, 0, 0])
+    head.set_prototypes(torch.stack([live, dead]), kmeans_iters=0)
+    samples = primaps_samples(1, 4)
+    views = dict(student_img=[feats])
+    for _ in range(2):
+        torch.testing.assert_close(head.student.data[1], dead)
+        head.loss_by_codes(head([feats]), [feats], samples, {}, views)
+    if interval == 0:  # the paper: a dead prototype stays dead
+        torch.testing.assert_close(head.student.data[1], dead)
+        torch.testing.assert_close(head.teacher[1], dead)
+        return
+    expected = F.normalize(torch.tensor([1.0, 0.5, 0, 0]), dim=0)
+    torch.testing.assert_close(head.student.data[1], expected)
+    torch.testing.assert_close(head.teacher[1], expected)
+    torch.testing.assert_close(head.student.data[0], live)
+    torch.testing.assert_close(head.teacher[0], live)

@@ -8,6 +8,7 @@ from mmuss.models.utils.primaps import (
     covariance_from_moments,
     feature_covariance,
     first_principal_component,
+    mask_mean_features,
     nearest_neighbour_anchor,
     principal_mask_proposals,
     proposal_scores,
@@ -148,3 +149,24 @@ def test_median_filter_removes_isolated_pixels():
     ids[0, 4, 4] = 2  # a single-pixel mask disappears
     scores = proposal_scores(ids, num_masks=2)
     assert (scores.argmax(1) == 1).all()
+
+
+def test_mask_mean_features_hand_computed():
+    feats = torch.zeros(1, 2, 2, 2)
+    feats[0, :, 0, 0] = torch.tensor([3.0, 4.0])  # unit (0.6, 0.8)
+    feats[0, :, 0, 1] = torch.tensor([0.0, 2.0])  # unit (0, 1)
+    feats[0, :, 1, 0] = torch.tensor([5.0, 0.0])  # in no mask
+    feats[0, :, 1, 1] = torch.tensor([-1.0, 0.0])
+    # masks at twice the feature resolution: nearest resizing keeps the
+    # top-left pixel of every 2x2 cell
+    masks = torch.tensor([[7, 0, 7, 0], [0] * 4, [255, 0, 9, 0], [0] * 4])
+    masks = masks.reshape(1, 4, 4)
+    rows = mask_mean_features(feats, masks)
+    mean = F.normalize(torch.tensor([0.6, 0.8 + 1.0]), dim=0)
+    expected = torch.stack([mean, mean, torch.tensor([-1.0, 0.0])])
+    torch.testing.assert_close(rows, expected)
+
+
+def test_mask_mean_features_checks_batch_sizes():
+    with pytest.raises(ValueError, match='2 mask maps for 1 feature maps'):
+        mask_mean_features(torch.zeros(1, 2, 2, 2), torch.zeros(2, 2, 2))
