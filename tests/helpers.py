@@ -53,6 +53,20 @@ def tiny_segmentor_cfg(
     return cfg
 
 
+def tiny_stego_cfg(**overrides):
+    """:func:`tiny_segmentor_cfg` with a small STEGO head (8-d codes, 3x3
+    sample points)."""
+    return tiny_segmentor_cfg(
+        decode_head=dict(
+            type='StegoHead',
+            in_channels=32,
+            channels=8,
+            loss_corr=dict(type='StegoCorrespondenceLoss', num_samples=3),
+        ),
+        **overrides,
+    )
+
+
 def make_samples(batch_size, height, width, num_classes, with_gt=True, seed=0):
     """SegDataSamples with random labels and plausible metainfo."""
     generator = torch.Generator().manual_seed(seed)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import make_samples, tiny_segmentor_cfg
+from helpers import make_samples, tiny_stego_cfg
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
@@ -59,14 +59,7 @@ def knn_samples(num, size, num_classes=3):
 
 
 def stego_model():
-    cfg = tiny_segmentor_cfg(
-        decode_head=dict(
-            type='StegoHead',
-            in_channels=32,
-            channels=8,
-            loss_corr=dict(type='StegoCorrespondenceLoss', num_samples=3),
-        )
-    )
+    cfg = tiny_stego_cfg()
     model = MODELS.build(cfg)
     model.init_weights()
     return model

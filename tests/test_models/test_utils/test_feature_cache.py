@@ -10,7 +10,7 @@ from helpers import (
     demo_config,
     make_samples,
     run_tool,
-    tiny_segmentor_cfg,
+    tiny_stego_cfg,
 )
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -106,17 +106,9 @@ def test_cached_backbone_matches_backbone(tmp_path):
 
 
 def stego_cfg(cache_dir=None):
-    cfg = tiny_segmentor_cfg(
-        decode_head=dict(
-            type='StegoHead',
-            in_channels=32,
-            channels=8,
-            loss_corr=dict(type='StegoCorrespondenceLoss', num_samples=3),
-        )
-    )
     if cache_dir:
-        cfg['feature_cache'] = dict(cache_dir=str(cache_dir))
-    return cfg
+        return tiny_stego_cfg(feature_cache=dict(cache_dir=str(cache_dir)))
+    return tiny_stego_cfg()
 
 
 def training_batch(seed):
