@@ -46,4 +46,10 @@ def test_config_builds(path, monkeypatch):
             dataset = dataset.dataset
         Compose(dataset.pipeline)
     METRICS.build(cfg.val_evaluator)
-    assert any(h['type'] == 'ClassCountCheckHook' for h in cfg.custom_hooks)
+    hook_types = {h['type'] for h in cfg.custom_hooks}
+    assert {
+        'ClassCountCheckHook',
+        'CheckpointCheckHook',
+        'NonFiniteCheckHook',
+        'RandomStateHook',
+    } <= hook_types

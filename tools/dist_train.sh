@@ -8,7 +8,8 @@ CONFIG=$1
 NPROC=$2
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
+# MASTER_PORT (PORT is accepted too, as in mmseg's scripts)
+MASTER_PORT=${MASTER_PORT:-${PORT:-29500}}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -18,5 +19,5 @@ python -m torch.distributed.run \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$NPROC" \
-    --master_port="$PORT" \
+    --master_port="$MASTER_PORT" \
     "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "${@:3}"

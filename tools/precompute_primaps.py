@@ -12,12 +12,13 @@ principal mask proposals (PriMaPs Eqs. 2-8), refined by the dense CRF at
 image resolution and written as a uint8 PNG of mask ids (255 = no mask) to
 <data_root>/<mask_dir>/<image path>.png, where mask_dir is the one of the
 config's LoadPseudoMask transform. Files are written atomically and
-existing ones are skipped, so an interrupted run resumes; the CRF runs in
+complete existing ones are skipped (a map that does not decode or has
+the wrong size is rebuilt, with a warning naming it), so an interrupted run
+resumes; the CRF runs in
 --crf-workers processes.
 """
 
 import argparse
-import os.path as osp
 import time
 
 import torch
@@ -32,6 +33,7 @@ from mmuss.models.utils.primaps import (
     refine_proposals,
 )
 from mmuss.utils.atomic_io import save_image_atomic
+from mmuss.utils.file_checks import reusable_image
 from mmuss.utils.offline_tool import (
     load_tool_config,
     offline_tool_parser,
@@ -83,10 +85,15 @@ def main() -> None:
         pseudo_mask_path(dataset.get_data_info(i)['img_path'], root, mask_dir)
         for i in range(len(dataset))
     ]
-    todo = [i for i, path in enumerate(targets) if not osp.isfile(path)]
+    # existing maps are kept only when they decode and have the crop size
+    todo = [
+        i
+        for i, path in enumerate(targets)
+        if not reusable_image(path, (resolution, resolution))
+    ]
     print(
-        f'{len(dataset) - len(todo)} of {len(dataset)} maps exist; '
-        f'computing {len(todo)}'
+        f'{len(dataset) - len(todo)} of {len(dataset)} maps exist and are '
+        f'complete; computing {len(todo)}'
     )
     if not todo:
         return

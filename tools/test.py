@@ -2,7 +2,11 @@
 """Evaluate a checkpoint with an MMEngine runner.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-        [--cfg-options key=value ...] [--launcher pytorch]
+        [--allow-key-mismatch] [--cfg-options key=value ...]
+        [--launcher pytorch]
+
+A checkpoint whose keys do not match the model is refused (missing and
+unexpected keys listed) unless --allow-key-mismatch is given.
 
 Metrics are logged; the Hungarian metric also writes
 ``<work_dir>/test_results/hungarian_metrics.json`` and pictures in
@@ -19,6 +23,7 @@ from mmengine.runner import Runner
 from mmuss.utils.launch import (
     default_work_dir,
     set_evaluator_output_dirs,
+    set_hook_option,
     setup_cpu_distributed,
     teardown_distributed,
 )
@@ -33,6 +38,11 @@ def parse_args() -> argparse.Namespace:
         '--out-dir',
         help='folder for the Hungarian metric report and pictures '
         '(default: <work_dir>/test_results)',
+    )
+    parser.add_argument(
+        '--allow-key-mismatch',
+        action='store_true',
+        help='evaluate even if checkpoint and model keys differ (warn)',
     )
     parser.add_argument(
         '--cfg-options',
@@ -64,6 +74,8 @@ def main() -> None:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = default_work_dir(args.config)
     cfg.load_from = args.checkpoint
+    if args.allow_key_mismatch:
+        set_hook_option(cfg, 'CheckpointCheckHook', strict_keys=False)
     if args.out_dir is not None:
         cfg.test_evaluator['output_dir'] = args.out_dir
     set_evaluator_output_dirs(cfg, osp.abspath(cfg.work_dir))

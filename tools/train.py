@@ -2,7 +2,9 @@
 """Train an mmuss (or any mmseg) model with an MMEngine runner.
 
 python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]
-    [--cfg-options key=value ...] [--launcher pytorch]
+    [--global-batch-size N] [--skip-non-finite-steps]
+    [--allow-key-mismatch] [--cfg-options key=value ...]
+    [--launcher pytorch]
 """
 
 import argparse
@@ -16,7 +18,10 @@ from mmengine.runner import Runner
 
 from mmuss.utils.launch import (
     default_work_dir,
+    log_batch_size,
     set_evaluator_output_dirs,
+    set_global_batch_size,
+    set_hook_option,
     setup_cpu_distributed,
     teardown_distributed,
 )
@@ -30,6 +35,24 @@ def parse_args() -> argparse.Namespace:
         '--resume',
         action='store_true',
         help='resume from the latest checkpoint in the work dir',
+    )
+    parser.add_argument(
+        '--allow-key-mismatch',
+        action='store_true',
+        help='resume from / load a checkpoint whose keys do not match the '
+        'model (warn instead of failing)',
+    )
+    parser.add_argument(
+        '--global-batch-size',
+        type=int,
+        help='images per step over all processes; the per-process batch '
+        'becomes this divided by the number of processes',
+    )
+    parser.add_argument(
+        '--skip-non-finite-steps',
+        action='store_true',
+        help='skip optimizer steps with NaN/inf gradients instead of '
+        'stopping training',
     )
     parser.add_argument(
         '--amp',
@@ -76,6 +99,13 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume or cfg.get('resume', False)
+    if args.allow_key_mismatch:
+        set_hook_option(cfg, 'CheckpointCheckHook', strict_keys=False)
+    if args.skip_non_finite_steps:
+        set_hook_option(cfg, 'NonFiniteCheckHook', policy='skip')
+    if args.global_batch_size is not None:
+        set_global_batch_size(cfg, args.global_batch_size)
+    log_batch_size(cfg)
     set_evaluator_output_dirs(cfg, osp.abspath(cfg.work_dir))
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)

@@ -16,6 +16,18 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0)
-# Fails before any work when model and datasets disagree on class counts.
-# A config that sets its own custom_hooks should keep this entry.
-custom_hooks = [dict(type='ClassCountCheckHook')]
+# Safety hooks of every run; a config that sets its own custom_hooks keeps
+# these four entries (tests/test_configs.py checks every config):
+# - ClassCountCheckHook: fails before any work when model and datasets
+#   disagree on class counts;
+# - CheckpointCheckHook: refuses checkpoints whose keys do not fit the model
+#   (tools: --allow-key-mismatch) and resumes from the newest readable one;
+# - NonFiniteCheckHook: stops at a NaN/inf loss, gradient or weight
+#   (train.py --skip-non-finite-steps: skip such steps);
+# - RandomStateHook: random states in checkpoints, exact resume.
+custom_hooks = [
+    dict(type='ClassCountCheckHook'),
+    dict(type='CheckpointCheckHook'),
+    dict(type='NonFiniteCheckHook'),
+    dict(type='RandomStateHook'),
+]

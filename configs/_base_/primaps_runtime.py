@@ -5,6 +5,9 @@ _base_ = './default_runtime.py'
 log_processor = dict(by_epoch=True)
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
+    dict(type='CheckpointCheckHook'),
+    dict(type='NonFiniteCheckHook'),
+    dict(type='RandomStateHook'),
     dict(type='PrimapsInitHook', num_images=2975, kmeans_epochs=2),
     dict(type='PrimapsEMAHook', interval=10),
 ]

@@ -39,6 +39,9 @@ train_cfg = dict(max_epochs=22, val_interval=11)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=11))
 custom_hooks = [
     dict(type='ClassCountCheckHook'),
+    dict(type='CheckpointCheckHook'),
+    dict(type='NonFiniteCheckHook'),
+    dict(type='RandomStateHook'),
     # label-free start instead of the paper's principal components (60
     # gradient k-means steps do not move those far enough on these 240
     # images): spherical k-means on mask-level features, each feature

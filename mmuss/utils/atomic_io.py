@@ -8,14 +8,38 @@ interrupted run leaves no truncated output, and a rerun can skip what
 exists.
 """
 
+import functools
 import os
 import os.path as osp
 import tempfile
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Iterator, Union
 
 import numpy as np
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.fileio import io as mmengine_io
 from PIL import Image
+
+
+@functools.lru_cache(maxsize=1)
+def _process_umask() -> int:
+    """The process umask (read once: ``os.umask`` can only be read by
+    setting it)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+def default_file_mode(directory: bool = False) -> int:
+    """The mode ``open()`` (0o666) or ``os.makedirs`` (0o777) would give a
+    new file or folder under the process umask.
+
+    ``tempfile.mkstemp``/``mkdtemp`` create 0o600/0o700 entries; files
+    renamed into place from them would otherwise be unreadable to the other
+    users of a shared data folder.
+    """
+    return (0o777 if directory else 0o666) & ~_process_umask()
 
 
 @contextmanager
@@ -38,6 +62,7 @@ def atomic_path(path: str) -> Iterator[str]:
     os.close(handle)
     try:
         yield tmp_path
+        os.chmod(tmp_path, default_file_mode())
         os.replace(tmp_path, path)
     finally:
         if osp.exists(tmp_path):
@@ -73,3 +98,40 @@ def save_npy_atomic(path: str, array: np.ndarray) -> None:
     with atomic_path(path) as tmp_path:
         with open(tmp_path, 'wb') as file:
             np.save(file, array)
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend with atomic ``put``/``put_text``.
+
+    Registered as mmengine's ``'local'`` backend when mmuss is imported, so
+    the runner's checkpoints (``iter_*.pth``, ``epoch_*.pth``) and every
+    other file written through ``mmengine.fileio`` appear whole or not at
+    all: a run killed while saving leaves the previous checkpoint intact and
+    no truncated file.
+    """
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        """Write bytes to ``filepath`` atomically."""
+        with atomic_path(str(filepath)) as tmp_path:
+            with open(tmp_path, 'wb') as file:
+                file.write(obj)
+
+    def put_text(
+        self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8'
+    ) -> None:
+        """Write text to ``filepath`` atomically."""
+        with atomic_path(str(filepath)) as tmp_path:
+            with open(tmp_path, 'w', encoding=encoding) as file:
+                file.write(obj)
+
+
+def register_atomic_local_backend() -> None:
+    """Make :class:`AtomicLocalBackend` mmengine's ``'local'`` backend.
+
+    Idempotent; cached plain ``LocalBackend`` instances are dropped so that
+    every later ``get_file_backend`` call returns the atomic one.
+    """
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    for key, backend in list(mmengine_io.backend_instances.items()):
+        if type(backend) is LocalBackend:
+            del mmengine_io.backend_instances[key]

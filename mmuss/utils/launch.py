@@ -1,11 +1,13 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 """Launch helpers shared by ``tools/train.py`` and ``tools/test.py``."""
 
+import os
 import os.path as osp
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
@@ -90,3 +92,62 @@ def default_work_dir(config_path: str) -> str:
     folder = osp.basename(osp.dirname(osp.abspath(config_path)))
     name = osp.splitext(osp.basename(config_path))[0]
     return osp.join('./work_dirs', folder, name)
+
+
+def world_size_from_env() -> int:
+    """Number of processes of a ``torchrun`` launch (1 otherwise)."""
+    return int(os.environ.get('WORLD_SIZE', '1'))
+
+
+def set_global_batch_size(cfg: Config, global_batch_size: int) -> None:
+    """Set the per-process training batch so that all processes together
+    see ``global_batch_size`` images per step (a paper's batch).
+
+    Raises:
+        ValueError: If the global batch is not divisible by the number of
+            processes.
+    """
+    processes = world_size_from_env()
+    if global_batch_size % processes:
+        raise ValueError(
+            f'--global-batch-size {global_batch_size} is not divisible by '
+            f'the {processes} processes of this launch'
+        )
+    cfg.train_dataloader.batch_size = global_batch_size // processes
+
+
+def log_batch_size(cfg: Config) -> None:
+    """Log the effective (global) training batch: per-process batch times
+    the number of processes."""
+    loader = cfg.get('train_dataloader')
+    if not loader or 'batch_size' not in loader:
+        return
+    processes = world_size_from_env()
+    per_process = loader['batch_size']
+    print_log(
+        f'training batch: {per_process} images per process x {processes} '
+        f'process(es) = {per_process * processes} images per step'
+        + (
+            " (use --global-batch-size to keep a config's batch across "
+            'process counts)'
+            if processes > 1
+            else ''
+        ),
+        logger='current',
+    )
+
+
+def set_hook_option(cfg: Config, hook_type: str, **options) -> None:
+    """Set options of a ``custom_hooks`` entry of the config.
+
+    Raises:
+        KeyError: If the config has no such hook.
+    """
+    for hook in cfg.get('custom_hooks', []):
+        if hook.get('type') == hook_type:
+            hook.update(options)
+            return
+    raise KeyError(
+        f'the config has no {hook_type} in custom_hooks; inherit '
+        'configs/_base_/default_runtime.py or add it'
+    )

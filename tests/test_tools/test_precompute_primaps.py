@@ -3,12 +3,14 @@
 as mask maps, resumable, then read by PriMaPs-EM training."""
 
 import numpy as np
+import pytest
 import torch
 from helpers import primaps_demo_config, run_tool
 from mmengine.runner import Runner
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
+from mmuss.datasets import SampleLoadError
 from mmuss.datasets.transforms import pseudo_mask_path
 from mmuss.models.utils.primaps import (
     principal_mask_proposals,
@@ -53,7 +55,7 @@ def test_tool_writes_resumes_and_feeds_training(tmp_path):
     config = tmp_path / 'primaps.py'
     cfg.dump(str(config))
     out = run_primaps_tool(config, '--no-crf')
-    assert '0 of 16 maps exist; computing 16' in out
+    assert '0 of 16 maps exist and are complete; computing 16' in out
     dataset, paths = mask_paths(cfg)
     maps = [np.array(Image.open(path)) for path in paths]
     assert all(m.shape == (64, 64) and m.dtype == np.uint8 for m in maps)
@@ -78,7 +80,25 @@ def test_tool_writes_resumes_and_feeds_training(tmp_path):
     for path in paths[:3]:
         type(tmp_path)(path).unlink()
     out = run_primaps_tool(config, '--no-crf')
-    assert '13 of 16 maps exist; computing 3' in out
+    assert '13 of 16 maps exist and are complete; computing 3' in out
+    for path, before in zip(paths, maps):
+        assert np.array_equal(np.array(Image.open(path)), before)
+    # a damaged map (cut short) or one of the wrong size is rebuilt, named
+    with open(paths[5], 'r+b') as file:
+        file.truncate(40)
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(paths[6])
+    result = run_tool(
+        'precompute_primaps.py',
+        config,
+        '--num-workers',
+        0,
+        '--no-crf',
+    )
+    assert '14 of 16 maps exist and are complete; computing 2' in (
+        result.stdout
+    )
+    assert f'rebuilding {paths[5]}: unreadable' in result.stderr
+    assert f'rebuilding {paths[6]}: is 32x32, expected 64x64' in result.stderr
     for path, before in zip(paths, maps):
         assert np.array_equal(np.array(Image.open(path)), before)
     # with the dense CRF (the default) the maps are refined, same format
@@ -91,6 +111,33 @@ def test_tool_writes_resumes_and_feeds_training(tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert int(runner.model.decode_head.steps) == 8
+
+
+def test_corrupt_mask_is_named_when_loaded(tmp_path):
+    cfg = primaps_demo_config(
+        tmp_path / 'work', tmp_path / 'data', max_epochs=2, online=False
+    )
+    config = tmp_path / 'primaps.py'
+    cfg.dump(str(config))
+    run_primaps_tool(config, '--no-crf')
+    _, paths = mask_paths(cfg)
+    with open(paths[0], 'r+b') as file:
+        file.truncate(40)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    index = next(
+        i
+        for i in range(len(dataset))
+        if pseudo_mask_path(
+            dataset.get_data_info(i)['img_path'],
+            dataset.data_root,
+            'primaps/tiny-vit',
+        )
+        == paths[0]
+    )
+    with pytest.raises(SampleLoadError, match='cannot read mask map') as info:
+        dataset[index]
+    assert paths[0] in str(info.value)
+    assert 'precompute_primaps.py' in str(info.value)
 
 
 def test_tool_needs_a_mask_loader(tmp_path):

@@ -9,6 +9,8 @@ from typing import Dict
 
 import numpy as np
 
+from mmuss.utils.file_checks import reusable_image
+
 from .common import (
     check_known_values,
     check_same_size,
@@ -36,7 +38,7 @@ def _convert_one(relative: str, data_root: str, split: str) -> None:
     image = osp.join(data_root, 'leftImg8bit', split, relative)
     source = osp.join(data_root, 'gtFine', split, stem + SOURCE_SUFFIX)
     target = osp.join(data_root, 'gtFine', split, stem + LABEL_SUFFIX)
-    if osp.isfile(target):
+    if reusable_image(target):
         return
     if not osp.isfile(source):
         raise ConversionError(f'image {image} has no label file {source}')

@@ -8,6 +8,8 @@ from typing import Dict, List
 
 import numpy as np
 
+from mmuss.utils.file_checks import reusable_image
+
 from .common import (
     check_known_values,
     check_same_size,
@@ -235,7 +237,7 @@ def _convert_one(name: str, data_root: str, split: str) -> bool:
     source = osp.join(data_root, 'annotations', split, f'{name}.png')
     target = osp.join(data_root, 'annotations', split, f'{name}{LABEL_SUFFIX}')
     image = osp.join(data_root, 'images', split, f'{name}.jpg')
-    if osp.isfile(target):
+    if reusable_image(target):
         return meets_curation_rule(read_label(target))
     fine = read_label(source)
     if fine.ndim != 2:

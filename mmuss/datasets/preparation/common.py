@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from mmuss.utils.atomic_io import atomic_path, save_image_atomic
+from mmuss.utils.file_checks import reusable_image
 
 from .parallel import ConversionError
 
@@ -76,7 +77,7 @@ def write_label(label: np.ndarray, path: str) -> None:
 def link_or_copy(source: str, target: str) -> None:
     """Place ``source`` at ``target`` (hard link if possible, else copy),
     atomically; existing targets are kept."""
-    if osp.exists(target):
+    if reusable_image(target):
         return
     if not osp.isfile(source):
         raise ConversionError(f'image file {source} does not exist')

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from mmuss.utils.atomic_io import save_image_atomic
+from mmuss.utils.file_checks import reusable_image
 
 from ..transforms.five_crop import crop_array, five_crop_boxes
 from .common import read_label, read_list, write_list
@@ -47,7 +48,7 @@ def _crop_one(
         for k in range(5)
     ]
     if all(
-        osp.isfile(i) and (lab is None or osp.isfile(lab))
+        reusable_image(i) and (lab is None or reusable_image(lab))
         for i, lab in targets
     ):
         return

@@ -8,6 +8,8 @@ from typing import Dict
 
 import numpy as np
 
+from mmuss.utils.file_checks import reusable_image
+
 from .common import (
     check_known_values,
     check_same_size,
@@ -35,7 +37,7 @@ def _convert_one(name: str, source_root: str, data_root: str) -> None:
     mask_path = osp.join(source_root, MASK_DIR, f'{name}m.png')
     image_target = osp.join(data_root, 'img_dir', 'all', f'{name}.jpg')
     label_target = osp.join(data_root, 'ann_dir', 'all', f'{name}.png')
-    if osp.isfile(image_target) and osp.isfile(label_target):
+    if reusable_image(image_target) and reusable_image(label_target):
         return
     if not osp.isfile(mask_path):
         raise ConversionError(f'image {image} has no mask {mask_path}')

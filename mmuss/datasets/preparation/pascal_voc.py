@@ -8,6 +8,8 @@ from typing import Dict
 import numpy as np
 from scipy.io import loadmat
 
+from mmuss.utils.file_checks import reusable_image
+
 from .common import (
     check_known_values,
     check_same_size,
@@ -40,7 +42,7 @@ def _convert_one(
     image = osp.join(voc_root, 'JPEGImages', f'{name}.jpg')
     image_target = osp.join(data_root, 'img_dir', split, f'{name}.jpg')
     label_target = osp.join(data_root, 'ann_dir', split, f'{name}.png')
-    if osp.isfile(label_target) and osp.isfile(image_target):
+    if reusable_image(label_target) and reusable_image(image_target):
         return
     voc_label = osp.join(voc_root, 'SegmentationClass', f'{name}.png')
     if osp.isfile(voc_label):

@@ -9,6 +9,7 @@ import numpy as np
 from scipy.io import loadmat
 
 from mmuss.utils.atomic_io import save_image_atomic
+from mmuss.utils.file_checks import reusable_image
 
 from .common import check_known_values, lookup, read_list, write_label
 from .parallel import ConversionError, run_jobs
@@ -68,7 +69,9 @@ def _convert_one(
     image_target = osp.join(data_root, 'img_dir', split, f'{name}.png')
     label_target = osp.join(data_root, 'ann_dir', split, f'{name}.png')
     labelled = split != 'unlabelled'
-    if osp.isfile(image_target) and (not labelled or osp.isfile(label_target)):
+    if reusable_image(image_target) and (
+        not labelled or reusable_image(label_target)
+    ):
         return
     image_path = osp.join(source_root, 'imgs', f'{name}.mat')
     image = _read_mat(image_path, 'img')

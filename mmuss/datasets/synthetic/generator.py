@@ -19,6 +19,8 @@ from typing import Dict, Tuple
 import numpy as np
 from PIL import Image
 
+from mmuss.utils.atomic_io import default_file_mode
+
 GENERATOR_VERSION = 1
 META_FILE = 'synthetic_scenes.json'
 
@@ -225,6 +227,8 @@ def generate_synthetic_scenes(
     parent = osp.dirname(osp.abspath(data_root))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix='.synthetic-', dir=parent)
+    # mkdtemp makes a 0700 folder; the dataset is shared like any folder
+    os.chmod(staging, default_file_mode(directory=True))
     try:
         _write_split(staging, 'train', seed, 0, num_train, size, illumination)
         _write_split(

@@ -69,9 +69,20 @@ class LoadPseudoMask(BaseTransform):
                 f'mask map {path} of {results["img_path"]}'
                 f' does not exist{hint}'
             )
-        mask = mmcv.imfrombytes(
-            fileio.get(path), flag='unchanged', backend='pillow'
-        )
+        try:
+            mask = mmcv.imfrombytes(
+                fileio.get(path), flag='unchanged', backend='pillow'
+            )
+        except Exception as error:  # any decoder failure names the file
+            hint = (
+                f'; `python {self.tool} CONFIG` rebuilds broken maps'
+                if self.tool
+                else ''
+            )
+            raise ValueError(
+                f'cannot read mask map {path} of {results["img_path"]} '
+                f'({type(error).__name__}: {error}){hint}'
+            ) from error
         if mask is None or mask.ndim != 2:
             raise ValueError(f'{path} is not a single-channel mask map')
         results[self.key] = mask.astype(np.uint8)

@@ -1,10 +1,12 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+import logging
 from typing import List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -216,12 +218,52 @@ class ClusterProbe(BaseModule):
             )
         self.seed_bank_size = seed_bank_size
         self.seed_points_per_step = seed_points_per_step
-        # Transient (not in the state dict): a resumed run refills it.
+        # Saved as the module's extra state, so a resumed run seeds from
+        # the same codes as the uninterrupted one.
         self._seed_bank: List[Tensor] = []
         self.clusters = nn.Parameter(torch.randn(num_clusters, in_channels))
         self.register_buffer('seeded', torch.tensor(init == 'random'))
         self.register_buffer('usage', torch.zeros(num_clusters))
         self.register_buffer('steps', torch.zeros((), dtype=torch.long))
+
+    def get_extra_state(self) -> Tensor:
+        """The seed bank as one (N, D + 1) tensor: the code vectors and, in
+        the last column, the index of the step chunk each belongs to, so a
+        resumed run re-seeds exactly as an uninterrupted one. (A single
+        tensor: MMEngine broadcasts the state dict's values between ranks.)
+        """
+        chunks = [
+            torch.cat(
+                [chunk.float().cpu(), torch.full((len(chunk), 1), float(i))],
+                dim=1,
+            )
+            for i, chunk in enumerate(self._seed_bank)
+        ]
+        if not chunks:
+            return torch.zeros(0, self.in_channels + 1)
+        return torch.cat(chunks)
+
+    def set_extra_state(self, state: Tensor) -> None:
+        """Restore the seed bank saved by :meth:`get_extra_state`; a bank
+        of other codes (a checkpoint loaded despite a mismatch) is dropped
+        with a warning."""
+        if state.dim() != 2 or state.shape[1] != self.in_channels + 1:
+            print_log(
+                f'ClusterProbe seed bank of shape {tuple(state.shape)} does '
+                f'not fit {self.in_channels}-d codes; starting with an empty '
+                'bank',
+                logger='current',
+                level=logging.WARNING,
+            )
+            self._seed_bank = []
+            return
+        chunk_ids = state[:, -1].long()
+        _, counts = torch.unique_consecutive(chunk_ids, return_counts=True)
+        device = self.clusters.device
+        self._seed_bank = [
+            chunk[:, :-1].to(device)
+            for chunk in torch.split(state, counts.tolist())
+        ]
 
     def similarity(self, codes: Tensor) -> Tensor:
         """Cosine similarity (B, K, H, W) of codes to the centres."""

@@ -23,6 +23,32 @@ from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
 from mmuss.utils.label_checks import check_label_values
 
 
+def check_finite_codes(codes: Tensor, batch_img_metas: List[dict]) -> None:
+    """Refuse codes holding NaN or infinity, naming the images.
+
+    A diverged head would otherwise be scored (NaN codes fall into one
+    cluster) as if it had produced a segmentation.
+
+    Raises:
+        FloatingPointError: Naming the images with non-finite codes.
+    """
+    finite = torch.isfinite(codes.flatten(1)).all(dim=1)
+    if bool(finite.all()):
+        return
+    bad = torch.nonzero(~finite).flatten().tolist()
+    names = [
+        str(batch_img_metas[i].get('img_path', f'batch index {i}'))
+        if i < len(batch_img_metas)
+        else f'batch index {i}'
+        for i in bad
+    ]
+    raise FloatingPointError(
+        f'the head produced non-finite codes (NaN or inf) for '
+        f'{len(bad)} image(s): {", ".join(names[:10])}; the checkpoint '
+        'holds diverged weights or the inputs are corrupt'
+    )
+
+
 @MODELS.register_module()
 class UnsupervisedEncoderDecoder(EncoderDecoder):
     """Frozen backbone, method head, cluster probe: an unsupervised segmentor.
@@ -420,7 +446,9 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self, inputs: Tensor, batch_img_metas: List[dict]
     ) -> Tensor:
         """Probe outputs (B, K [+ C], H, W) at the input size."""
-        return self.probe_outputs(self.test_codes(inputs), inputs.shape[2:])
+        codes = self.test_codes(inputs)
+        check_finite_codes(codes, batch_img_metas)
+        return self.probe_outputs(codes, inputs.shape[2:])
 
     def predict(
         self, inputs: Tensor, data_samples: OptSampleList = None

@@ -8,7 +8,7 @@ normalised input tensor (so the image, its crop, its flip and the
 normalisation are all part of the key) and of the backbone (its class,
 config and weights), so a changed config or checkpoint never reads stale
 features. Entries are single files in a small binary format (header with
-shapes and a CRC32 of the payload, then float16 or float32 data), read
+shapes, then float16 or float32 data; a CRC32 covers both), read
 memory-mapped; truncated or corrupted entries are detected, removed and
 recomputed. Writes are atomic (temporary file, then rename), so concurrent
 processes never read half-written entries.
@@ -29,8 +29,10 @@ from torch import Tensor
 
 from mmuss.utils.atomic_io import atomic_path
 
-MAGIC = b'MMUSSFC1'
-_HEADER = struct.Struct('<8sII')  # magic, header-json length, payload crc32
+# Version 2: the CRC covers the JSON header (dtype, shapes) and the payload;
+# version-1 entries are treated as corrupt and recomputed.
+MAGIC = b'MMUSSFC2'
+_HEADER = struct.Struct('<8sII')  # magic, header-json length, crc32
 
 
 _SETTING_TYPES = (bool, int, float, str, type(None))
@@ -115,7 +117,8 @@ class FeatureCache:
         ).encode()
         with atomic_path(self.path(key)) as tmp_path:
             with open(tmp_path, 'wb') as file:
-                file.write(_HEADER.pack(MAGIC, len(meta), zlib.crc32(payload)))
+                crc = zlib.crc32(payload, zlib.crc32(meta))
+                file.write(_HEADER.pack(MAGIC, len(meta), crc))
                 file.write(meta)
                 file.write(payload)
 
@@ -150,7 +153,8 @@ class FeatureCache:
                 )
                 if magic != MAGIC:
                     return None
-                meta = json.loads(file.read(meta_length))
+                meta_bytes = file.read(meta_length)
+                meta = json.loads(meta_bytes)
                 offset = _HEADER.size + meta_length
                 dtype = np.dtype(meta['dtype'])
                 counts = [int(np.prod(s)) for s in meta['shapes']]
@@ -163,7 +167,7 @@ class FeatureCache:
                     offset=offset,
                     shape=(sum(counts),),
                 )
-            if zlib.crc32(data) != crc:
+            if zlib.crc32(data, zlib.crc32(meta_bytes)) != crc:
                 return None
         except (OSError, ValueError, struct.error, KeyError):
             return None
