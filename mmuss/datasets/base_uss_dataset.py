@@ -140,18 +140,18 @@ class BaseUSSDataset(BaseSegDataset):
     def prepare_data(self, idx: int) -> Any:
         """Run the pipeline on sample ``idx`` and validate its labels."""
         data_info = self.get_data_info(idx)
+        # from the file headers, before any transform resizes either
+        mismatch = _size_mismatch(data_info)
+        if mismatch:
+            raise SampleLoadError(mismatch)
         try:
             data = self.pipeline(data_info)
         except Exception as error:
-            mismatch = _size_mismatch(data_info)
             raise SampleLoadError(
-                mismatch
-                or (
-                    f'failed to load sample {idx} of {type(self).__name__} '
-                    f'(img_path={data_info.get("img_path")}, '
-                    f'seg_map_path={data_info.get("seg_map_path")}): '
-                    f'{type(error).__name__}: {error}'
-                )
+                f'failed to load sample {idx} of {type(self).__name__} '
+                f'(img_path={data_info.get("img_path")}, '
+                f'seg_map_path={data_info.get("seg_map_path")}): '
+                f'{type(error).__name__}: {error}'
             ) from error
         if data is not None:
             self._check_sizes(data, data_info)
@@ -172,13 +172,10 @@ class BaseUSSDataset(BaseSegDataset):
             allowed.add(tuple(sample.metainfo['ori_shape'][:2]))
         if tuple(sample.gt_sem_seg.shape) not in allowed:
             raise SampleLoadError(
-                _size_mismatch(data_info)
-                or (
-                    f'image {data_info.get("img_path")} is '
-                    f'{tuple(inputs.shape[-2:])} after the pipeline but '
-                    f'label {data_info.get("seg_map_path")} is '
-                    f'{tuple(sample.gt_sem_seg.shape)}'
-                )
+                f'image {data_info.get("img_path")} is '
+                f'{tuple(inputs.shape[-2:])} after the pipeline but label '
+                f'{data_info.get("seg_map_path")} is '
+                f'{tuple(sample.gt_sem_seg.shape)}; check the pipeline'
             )
 
     def _check_labels(self, data: dict, source: str | None) -> None:

@@ -8,7 +8,6 @@ interrupted run leaves no truncated output, and a rerun can skip what
 exists.
 """
 
-import functools
 import os
 import os.path as osp
 import tempfile
@@ -22,10 +21,16 @@ from mmengine.fileio import io as mmengine_io
 from PIL import Image
 
 
-@functools.lru_cache(maxsize=1)
 def _process_umask() -> int:
-    """The process umask (read once: ``os.umask`` can only be read by
-    setting it)."""
+    """The process umask: from ``/proc/self/status`` where Linux gives it
+    (thread-safe), else by setting and restoring it."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
     umask = os.umask(0o022)
     os.umask(umask)
     return umask

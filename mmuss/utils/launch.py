@@ -116,25 +116,25 @@ def set_global_batch_size(cfg: Config, global_batch_size: int) -> None:
     cfg.train_dataloader.batch_size = global_batch_size // processes
 
 
-def log_batch_size(cfg: Config) -> None:
-    """Log the effective (global) training batch: per-process batch times
-    the number of processes."""
+def log_batch_size(cfg: Config) -> str:
+    """Log (and return) the effective training batch: per-process batch
+    times the number of processes."""
     loader = cfg.get('train_dataloader')
     if not loader or 'batch_size' not in loader:
-        return
+        return ''
     processes = world_size_from_env()
     per_process = loader['batch_size']
-    print_log(
+    message = (
         f'training batch: {per_process} images per process x {processes} '
         f'process(es) = {per_process * processes} images per step'
-        + (
+    )
+    if processes > 1:
+        message += (
             " (use --global-batch-size to keep a config's batch across "
             'process counts)'
-            if processes > 1
-            else ''
-        ),
-        logger='current',
-    )
+        )
+    print_log(message, logger='current')
+    return message
 
 
 def set_hook_option(cfg: Config, hook_type: str, **options) -> None:

@@ -106,7 +106,7 @@ def test_one_and_two_process_evaluation_agree(demo):
 
 def test_two_process_training(demo):
     root, config = demo
-    run(
+    result = run(
         [
             'bash',
             'tools/dist_train.sh',
@@ -117,6 +117,10 @@ def test_two_process_training(demo):
         ]
     )
     assert (root / 'dist' / 'iter_8.pth').is_file()
+    # the effective batch is said aloud
+    assert '4 images per process x 2 process(es) = 8 images per step' in (
+        result.stdout + result.stderr
+    )
     log = next((root / 'dist').glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log
     assert "dist_cfg: {'backend': 'gloo'}" in log

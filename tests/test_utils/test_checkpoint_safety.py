@@ -13,6 +13,7 @@ from helpers import REPO_ROOT, demo_config, run_tool
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import CheckpointLoader, Runner
 
+from mmuss.models.utils.dino_checkpoint import read_dino_checkpoint
 from mmuss.utils.checkpoint_safety import (
     UnsafeCheckpointError,
     history_buffer_statistic,
@@ -191,6 +192,27 @@ def test_hostile_checkpoints_are_refused(
         with pytest.raises(UnsafeCheckpointError, match='weights_only=True'):
             CheckpointLoader.load_checkpoint(str(path))
         assert not (tmp_path / 'canary').exists(), label
+
+
+def test_hostile_checkpoint_as_backbone_weights(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / 'dino.pth'
+    write_zip_checkpoint(evil, allowlist_rewrite_chain('canary'))
+    with pytest.raises(UnsafeCheckpointError, match='weights_only=True'):
+        read_dino_checkpoint(str(evil))
+    assert not (tmp_path / 'canary').exists()
+
+
+def test_hostile_checkpoint_in_a_resumed_work_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    work = tmp_path / 'work'
+    work.mkdir()
+    write_zip_checkpoint(work / 'iter_4.pth', allowlist_rewrite_chain('c'))
+    cfg = demo_config(work, tmp_path / 'data', max_iters=6, val_interval=6)
+    cfg.resume = True
+    with pytest.raises(UnsafeCheckpointError, match='iter_4.pth'):
+        Runner.from_cfg(cfg).train()
+    assert not (tmp_path / 'c').exists()
 
 
 def test_hostile_checkpoint_through_test_tool(tmp_path):

@@ -45,16 +45,22 @@ def test_round_trip_and_precision(tmp_path):
     assert cache.get('missing') is None and cache.misses == 1
 
 
-@pytest.mark.parametrize('damage', ['truncate', 'flip_byte', 'magic'])
+@pytest.mark.parametrize(
+    'damage', ['truncate', 'flip_byte', 'magic', 'permuted_shape']
+)
 def test_damaged_entries_are_detected_and_removed(tmp_path, damage):
     cache = FeatureCache(str(tmp_path))
-    cache.put('key', [torch.randn(8, 4, 4)])
+    cache.put('key', [torch.randn(8, 4, 2)])
     path = cache.path('key')
     data = bytearray(open(path, 'rb').read())
     if damage == 'truncate':
         data = data[:-10]
     elif damage == 'flip_byte':
         data[-5] ^= 0xFF
+    elif damage == 'permuted_shape':
+        # same element count and payload: only the header changes
+        assert b'[8, 4, 2]' in data
+        data = data.replace(b'[8, 4, 2]', b'[2, 4, 8]')
     else:
         data[:8] = b'XXXXXXXX'
     open(path, 'wb').write(bytes(data))
