@@ -21,16 +21,27 @@ class KNNPairDataset:
     data sample as ``knn_img`` (``PixelData``, the packed uint8 image) and
     its path as the metainfo ``knn_img_path``. Its labels are not attached.
 
-    Upstream STEGO files (no ``img_paths``) are assumed to follow this
-    dataset's order, and only their length is checked; files written by
-    mmuss are matched by image path, so a reordered dataset still pairs
-    correctly and a different dataset is refused.
+    Files written by mmuss carry ``img_paths`` and are matched by image
+    path, so a reordered dataset still pairs correctly and a different
+    dataset is refused. Upstream STEGO files (``nns`` only) are rows in
+    upstream's image order, which mmuss reproduces only where a list fixes
+    it: COCO-Stuff five-crops (upstream numbers crop k of the i-th image of
+    its list ``5 * i + k``; mmuss's crop list is image-major in list order)
+    and Potsdam (upstream follows ``labelled_train.txt``; the converter
+    copies it to ``splits/train.txt``). Such files are therefore accepted
+    only with ``upstream_order='list'`` on a dataset read from an
+    ``ann_file``, and refused otherwise: Cityscapes' upstream order is an
+    unsorted ``os.listdir`` of the machine that made the file and cannot be
+    reproduced, so images would be paired silently wrong.
 
     Args:
         dataset (dict | BaseDataset): The wrapped dataset.
         knn_file (str): KNN file; relative paths are taken from the wrapped
             dataset's ``data_root``.
         num_neighbors (int): Highest neighbour rank drawn. Defaults to 7.
+        upstream_order (str, optional): ``'list'`` accepts upstream files
+            without image paths for a dataset read from an ``ann_file``
+            whose order is upstream's. Defaults to None (refused).
         lazy_init (bool): Defer loading the KNN file. Defaults to False.
     """
 
@@ -39,6 +50,7 @@ class KNNPairDataset:
         dataset: Union[dict, BaseDataset],
         knn_file: str,
         num_neighbors: int = 7,
+        upstream_order: str | None = None,
         lazy_init: bool = False,
     ) -> None:
         self.dataset = (
@@ -48,7 +60,13 @@ class KNNPairDataset:
             raise ValueError(
                 f'num_neighbors must be >= 1, got {num_neighbors}'
             )
+        if upstream_order not in (None, 'list'):
+            raise ValueError(
+                'upstream_order must be None or "list", got '
+                f'{upstream_order!r}'
+            )
         self.num_neighbors = num_neighbors
+        self.upstream_order = upstream_order
         root = getattr(self.dataset, 'data_root', None) or ''
         self.knn_file = (
             knn_file if osp.isabs(knn_file) else osp.join(root, knn_file)
@@ -86,8 +104,32 @@ class KNNPairDataset:
             )
         if img_paths is not None:
             nns = self._align(nns, img_paths)
+        else:
+            self._check_upstream_order()
         self.neighbours = nns
         self._fully_initialized = True
+
+    def _check_upstream_order(self) -> None:
+        """Refuse an upstream file (no image paths) unless its row order is
+        declared to be the dataset's list order."""
+        has_list = bool(getattr(self.dataset, 'ann_file', ''))
+        if self.upstream_order == 'list' and has_list:
+            return
+        reason = (
+            'the dataset is not read from an image list (ann_file), so its '
+            "order cannot be upstream's"
+            if self.upstream_order == 'list'
+            else "its rows follow upstream's image order, which is this "
+            "dataset's only where a list fixes it (set upstream_order="
+            "'list' for COCO-Stuff five-crops and Potsdam read from their "
+            'lists; Cityscapes files follow an unsorted os.listdir and '
+            'cannot be aligned)'
+        )
+        raise ValueError(
+            f'KNN file {self.knn_file} has no image paths (an upstream STEGO '
+            f'file) and {reason}; recompute it with '
+            '`python tools/precompute_knn.py CONFIG` to pair by path'
+        )
 
     def _align(self, nns: np.ndarray, img_paths: list) -> np.ndarray:
         """Re-index rows and entries of ``nns`` to the dataset's order."""

@@ -30,7 +30,8 @@ def test_positive_from_ranks_one_to_seven(scenes):
     nns = np.array(
         [[i] + [(i + r) % 10 for r in range(1, 10)] for i in range(10)]
     )
-    save_knn_file(f'{scenes}/nns/knn.npz', nns)
+    paths = [f'images/train/{i:05d}.png' for i in range(10)]
+    save_knn_file(f'{scenes}/nns/knn.npz', nns, paths)
     dataset = KNNPairDataset(inner(scenes), 'nns/knn.npz', num_neighbors=7)
     np.random.seed(0)
     ranks = {(dataset.positive_index(3) - 3) % 10 for _ in range(300)}
@@ -63,10 +64,13 @@ def test_reordered_file_is_aligned_by_image_path(scenes):
 def test_mismatches_are_reported(scenes):
     with pytest.raises(FileNotFoundError, match='tools/precompute_knn.py'):
         KNNPairDataset(inner(scenes), 'nns/missing.npz')
-    save_knn_file(f'{scenes}/nns/short.npz', np.zeros((4, 30), int))
+    save_knn_file(
+        f'{scenes}/nns/short.npz', np.zeros((4, 30), int), ['a.png'] * 4
+    )
     with pytest.raises(ValueError, match='4 rows but the dataset has 10'):
         KNNPairDataset(inner(scenes), 'nns/short.npz')
-    save_knn_file(f'{scenes}/nns/few.npz', np.zeros((10, 5), int))
+    paths = [f'images/train/{i:05d}.png' for i in range(10)]
+    save_knn_file(f'{scenes}/nns/few.npz', np.zeros((10, 5), int), paths)
     with pytest.raises(ValueError, match='keeps 5 neighbours'):
         KNNPairDataset(inner(scenes), 'nns/few.npz')
     save_knn_file(
@@ -76,3 +80,31 @@ def test_mismatches_are_reported(scenes):
     )
     with pytest.raises(ValueError, match='made for another dataset'):
         KNNPairDataset(inner(scenes), 'nns/other.npz')
+
+
+def test_upstream_files_need_a_declared_list_order(scenes):
+    # an upstream STEGO file: rows only, no image paths
+    nns = np.array(
+        [[i] + [(i + r) % 10 for r in range(1, 9)] for i in range(10)]
+    )
+    save_knn_file(f'{scenes}/nns/upstream.npz', nns)
+    with pytest.raises(ValueError, match='no image paths') as info:
+        KNNPairDataset(inner(scenes), 'nns/upstream.npz')
+    assert 'Cityscapes' in str(info.value)
+    # declared, but the dataset is a folder scan: still refused
+    with pytest.raises(ValueError, match='not read from an image list'):
+        KNNPairDataset(
+            inner(scenes), 'nns/upstream.npz', upstream_order='list'
+        )
+    # read from a list in upstream's order: rows are the list's
+    with open(f'{scenes}/train_list.txt', 'w') as file:
+        file.writelines(f'{i:05d}\n' for i in reversed(range(10)))
+    listed = dict(inner(scenes), ann_file='train_list.txt')
+    listed['data_prefix'] = dict(
+        img_path='images/train', seg_map_path='annotations/train'
+    )
+    dataset = KNNPairDataset(listed, 'nns/upstream.npz', upstream_order='list')
+    np.testing.assert_array_equal(dataset.neighbours, nns)
+    assert dataset.dataset.get_data_info(0)['img_path'].endswith('00009.png')
+    with pytest.raises(ValueError, match='upstream_order'):
+        KNNPairDataset(listed, 'nns/upstream.npz', upstream_order='sorted')

@@ -6,8 +6,13 @@
 
 The dataset is taken from the config (a KNNPairDataset's inner dataset is
 used). Crops go to <data_root>/five_crop_<ratio> (or --out) with the same
-folder structure and suffixes, named <stem>_crop<k><suffix>; point the
-dataset's data_root there to train on them.
+folder structure and suffixes, named <stem>_crop<k><suffix>, and the
+dataset's image list (ann_file), if any, is written there with every name
+expanded to its five crops; point the dataset's data_root there to train on
+them. Given a config that already trains on the crops (its data_root is a
+five_crop_<ratio> folder, e.g. configs/stego/dino_vits8_cocostuff27.py),
+the tool crops the images of the parent folder into it, so that config
+finds exactly the files it reads.
 """
 
 import argparse
@@ -38,8 +43,15 @@ def main() -> None:
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset = DATASETS.build(inner_dataset_cfg(cfg, args.dataloader))
-    out = args.out or osp.join(dataset.data_root, f'five_crop_{args.ratio}')
+    dataset_cfg = inner_dataset_cfg(cfg, args.dataloader)
+    crop_folder = f'five_crop_{args.ratio}'
+    root = osp.normpath(dataset_cfg['data_root'])
+    out = args.out
+    if osp.basename(root) == crop_folder:  # the config reads the crops
+        dataset_cfg['data_root'] = osp.dirname(root)
+        out = out or root
+    dataset = DATASETS.build(dataset_cfg)
+    out = out or osp.join(dataset.data_root, crop_folder)
     count = five_crop_dataset(dataset, out, args.ratio, args.nproc)
     print(f'wrote 5 x {count} crops to {out}')
 

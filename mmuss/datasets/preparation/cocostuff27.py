@@ -209,7 +209,13 @@ COCOSTUFF_FINE_TO_COARSE = (
 )
 _LOOKUP = list(COCOSTUFF_FINE_TO_COARSE) + [255] * (256 - 182)
 STUFF_CLASSES = range(12, 27)
+#: IIC's curated list ("Fine", version 7): the evaluation list of every
+#: paper and PriMaPs' training list (49,629 train / 2,175 val ids).
 CURATED_LIST = 'Coco164kFull_Stuff_Coarse_7.txt'
+#: IIC's unversioned list: STEGO's training list (src/data.py, the
+#: cocostuff27 branch uses subset=None for training; 97,702 train ids in
+#: the IIC release, a superset of CURATED_LIST). Only available as a file.
+STEGO_TRAIN_LIST = 'Coco164kFull_Stuff_Coarse.txt'
 LABEL_SUFFIX = '_labelTrainIds27.png'
 SPLITS = ('train2017', 'val2017')
 
@@ -263,12 +269,32 @@ def _label_names(data_root: str, split: str) -> List[str]:
     )
 
 
+def _copy_list(
+    curated_dir: str,
+    data_root: str,
+    split: str,
+    list_name: str,
+    names: List[str],
+) -> List[str]:
+    """Copy one IIC list into ``curated/<split>/``, checking that every id
+    has a label."""
+    listed = read_list(osp.join(curated_dir, split, list_name))
+    missing = sorted(set(listed) - set(names))
+    if missing:
+        raise ConversionError(
+            f'{len(missing)} ids of {split}/{list_name} have no label in '
+            f'annotations/{split}, e.g. {missing[:3]}'
+        )
+    write_list(listed, osp.join(data_root, 'curated', split, list_name))
+    return listed
+
+
 def convert_cocostuff27(
     data_root: str,
     nproc: int = 1,
     splits=SPLITS,
     curated_dir: str | None = None,
-) -> Dict[str, int]:
+) -> Dict[str, Dict[str, int]]:
     """Write the 27-class labels and the curated image lists.
 
     Expects the official downloads unpacked in ``data_root``::
@@ -276,21 +302,28 @@ def convert_cocostuff27(
         images/{train2017,val2017}/<id>.jpg       (train2017.zip, val2017.zip)
         annotations/{train2017,val2017}/<id>.png  (stuffthingmaps_trainval2017)
 
-    and writes ``annotations/<split>/<id>_labelTrainIds27.png``. The curated
-    lists ``curated/<split>/Coco164kFull_Stuff_Coarse_7.txt`` are copied from
-    ``curated_dir`` (the IIC/STEGO files: 49,629 train / 2,175 val ids) when
-    given, kept when present, and otherwise derived with IIC's rule
-    (:func:`meets_curation_rule`). Existing outputs are skipped.
+    and writes ``annotations/<split>/<id>_labelTrainIds27.png`` and the
+    lists under ``curated/<split>/``:
+
+    - ``Coco164kFull_Stuff_Coarse_7.txt`` (:data:`CURATED_LIST`, evaluation
+      and PriMaPs training): copied from ``curated_dir`` (the IIC / STEGO
+      files) when given, kept when present, otherwise derived with IIC's
+      rule (:func:`meets_curation_rule`);
+    - ``Coco164kFull_Stuff_Coarse.txt`` (:data:`STEGO_TRAIN_LIST`, STEGO's
+      training list): copied from ``curated_dir`` when it holds it. IIC's
+      rule for it is not published, so it is never derived.
+
+    Existing outputs are skipped.
 
     Args:
         data_root (str): Dataset folder.
         nproc (int): Worker processes.
         splits (Sequence[str]): Splits to convert.
-        curated_dir (str, optional): Folder holding
-            ``<split>/Coco164kFull_Stuff_Coarse_7.txt``.
+        curated_dir (str, optional): Folder holding ``<split>/<list>``.
 
     Returns:
-        dict[str, int]: Number of curated images per split.
+        dict[str, dict[str, int]]: Per split, the number of ids of each
+        list written or found.
     """
     counts = {}
     for split in splits:
@@ -301,19 +334,25 @@ def convert_cocostuff27(
             nproc,
             f'COCO-Stuff-27 {split}',
         )
-        list_path = osp.join(data_root, 'curated', split, CURATED_LIST)
-        if curated_dir is not None:
-            listed = read_list(osp.join(curated_dir, split, CURATED_LIST))
-        elif osp.isfile(list_path):
-            listed = read_list(list_path)
-        else:
-            listed = [n for n, keep in zip(names, curated) if keep]
-        missing = sorted(set(listed) - set(names))
-        if missing:
-            raise ConversionError(
-                f'{len(missing)} ids of the {split} curated list have no '
-                f'label in annotations/{split}, e.g. {missing[:3]}'
+        counts[split] = {}
+        for list_name in (CURATED_LIST, STEGO_TRAIN_LIST):
+            list_path = osp.join(data_root, 'curated', split, list_name)
+            # the version-7 list must be in a given curated_dir; STEGO's
+            # training list is optional
+            given = curated_dir is not None and (
+                list_name == CURATED_LIST
+                or osp.isfile(osp.join(curated_dir, split, list_name))
             )
-        write_list(listed, list_path)
-        counts[split] = len(listed)
+            if given:
+                listed = _copy_list(
+                    curated_dir, data_root, split, list_name, names
+                )
+            elif osp.isfile(list_path):
+                listed = read_list(list_path)
+            elif list_name == CURATED_LIST:
+                listed = [n for n, keep in zip(names, curated) if keep]
+                write_list(listed, list_path)
+            else:
+                continue
+            counts[split][list_name] = len(listed)
     return counts

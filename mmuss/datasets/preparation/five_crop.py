@@ -79,13 +79,15 @@ def _crop_one(
         )
 
 
-def _write_crop_list(
-    ann_file: str, source_root: str, target_root: str
-) -> None:
-    """The dataset's image list with every name expanded to its crops."""
+def _write_crop_list(ann_file: str, source_root: str, target_root: str) -> str:
+    """Write the dataset's image list with every name expanded to its
+    crops, image-major (``<name>_crop0`` ... ``_crop4``, as upstream STEGO
+    numbers its crops ``5 * i + k``), to the list's relative place under
+    ``target_root``; return its path."""
     names = read_list(ann_file)
     target = osp.join(target_root, osp.relpath(ann_file, source_root))
     write_list([f'{name}_crop{k}' for name in names for k in range(5)], target)
+    return target
 
 
 def five_crop_dataset(
@@ -138,4 +140,6 @@ def five_crop_dataset(
         nproc,
         f'five-crop {type(dataset).__name__}',
     )
+    if dataset.ann_file:
+        _write_crop_list(dataset.ann_file, source_root, target_root)
     return len(infos)

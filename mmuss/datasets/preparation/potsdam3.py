@@ -11,7 +11,13 @@ from scipy.io import loadmat
 from mmuss.utils.atomic_io import save_image_atomic
 from mmuss.utils.file_checks import reusable_image
 
-from .common import check_known_values, lookup, read_list, write_label
+from .common import (
+    check_known_values,
+    lookup,
+    read_list,
+    write_label,
+    write_list,
+)
 from .parallel import ConversionError, run_jobs
 
 # IIC's 6 ids: 0 road (impervious), 1 building, 2 low vegetation, 3 tree,
@@ -118,8 +124,9 @@ def convert_potsdam3(
     0-5) and the lists ``labelled_train.txt`` (4,545), ``labelled_test.txt``
     (855) and ``unlabelled_train.txt``. Writes ``img_dir/<split>/<id>.png``
     and ``ann_dir/<split>/<id>.png`` for ``train``, ``val`` (the labelled
-    test list) and ``unlabelled`` (images only). Existing outputs are
-    skipped.
+    test list) and ``unlabelled`` (images only), and each list, in IIC's
+    order, as ``splits/<split>.txt`` (upstream STEGO's KNN files follow
+    ``labelled_train.txt``'s order). Existing outputs are skipped.
 
     Args:
         source_root (str): The IIC ``potsdam`` folder.
@@ -151,5 +158,7 @@ def convert_potsdam3(
             nproc,
             f'Potsdam-3 {split}',
         )
+        # the list in IIC's order: upstream STEGO's KNN rows follow it
+        write_list(names, osp.join(data_root, 'splits', f'{split}.txt'))
         counts[split] = len(names)
     return counts

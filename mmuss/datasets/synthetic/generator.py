@@ -2,11 +2,14 @@
 """Deterministic generator of the embedded synthetic scenes dataset.
 
 Each scene is a partition of the image into regions (a Voronoi diagram with
-noise-warped boundaries); every region shows one of six classes, each with
-its own colour and texture statistics (smooth gradient, speckle, waves, fine
-grain, brick pattern, flat with sparse dark dots). Images and label maps are
-written in mmseg's folder layout, so the standard loading pipeline reads
-them. The same arguments always produce byte-identical files.
+noise-warped boundaries), every region one of seven "stuff" classes with its
+own colour and texture statistics (smooth gradient, speckle, vertical
+blades, waves, fine grain, brick pattern, flat with sparse dark dots), with
+up to four compact "things" (car, person, ball, sign) drawn over it at
+several scales, as COCO-Stuff mixes objects and stuff. Cars and people vary
+in colour, so a class is not one colour. Images and label maps are written
+in mmseg's folder layout, so the standard loading pipeline reads them. The
+same arguments always produce byte-identical files.
 """
 
 import json
@@ -21,51 +24,86 @@ from PIL import Image
 
 from mmuss.utils.atomic_io import default_file_mode
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 META_FILE = 'synthetic_scenes.json'
 
-SYNTHETIC_CLASSES = ('sky', 'vegetation', 'water', 'sand', 'brick', 'road')
+#: Stuff classes fill the background partition, things are compact objects
+#: drawn over it (COCO-Stuff's split of classes).
+STUFF_CLASSES = (
+    'sky',
+    'vegetation',
+    'grass',
+    'water',
+    'sand',
+    'building',
+    'road',
+)
+THING_CLASSES = ('car', 'person', 'ball', 'sign')
+SYNTHETIC_CLASSES = STUFF_CLASSES + THING_CLASSES
 SYNTHETIC_PALETTE = [
     [70, 130, 180],
     [107, 142, 35],
+    [152, 251, 152],
     [0, 80, 160],
     [220, 200, 120],
     [170, 60, 50],
     [128, 128, 128],
+    [0, 0, 142],
+    [220, 20, 60],
+    [255, 140, 0],
+    [220, 220, 0],
 ]
-_BASE_COLOURS = np.array(
+_STUFF_COLOURS = np.array(
     [
-        [0.45, 0.65, 0.95],
-        [0.18, 0.50, 0.16],
-        [0.08, 0.30, 0.50],
-        [0.86, 0.76, 0.52],
-        [0.66, 0.26, 0.20],
-        [0.42, 0.42, 0.44],
+        [0.45, 0.65, 0.95],  # sky
+        [0.18, 0.42, 0.16],  # vegetation
+        [0.42, 0.62, 0.22],  # grass
+        [0.08, 0.30, 0.50],  # water
+        [0.86, 0.76, 0.52],  # sand
+        [0.66, 0.26, 0.20],  # building (brick)
+        [0.42, 0.42, 0.44],  # road
     ]
+)
+# Car bodies come in several paints: colour alone does not identify a car.
+_CAR_PAINTS = np.array(
+    [
+        [0.80, 0.10, 0.10],
+        [0.15, 0.25, 0.75],
+        [0.92, 0.92, 0.90],
+        [0.12, 0.12, 0.14],
+        [0.85, 0.75, 0.10],
+    ]
+)
+_SHIRTS = np.array(
+    [[0.85, 0.20, 0.55], [0.20, 0.60, 0.80], [0.95, 0.55, 0.15]]
 )
 
 
-def _texture(
+def _stuff_texture(
     class_id: int, rng: np.random.Generator, yy: np.ndarray, xx: np.ndarray
 ) -> np.ndarray:
-    """(H, W, 3) texture of one class over the whole canvas, in [0, 1]."""
+    """(H, W, 3) texture of one stuff class over the canvas, in [0, 1]."""
     height, width = yy.shape
-    colour = _BASE_COLOURS[class_id] + rng.uniform(-0.05, 0.05, 3)
+    colour = _STUFF_COLOURS[class_id] + rng.uniform(-0.05, 0.05, 3)
     colour = colour * rng.uniform(0.9, 1.1)
     canvas = np.broadcast_to(colour, (height, width, 3)).copy()
     noise = rng.standard_normal((height, width, 1))
-    if class_id == 0:  # sky: smooth vertical gradient
+    name = STUFF_CLASSES[class_id]
+    if name == 'sky':  # smooth vertical gradient
         canvas += (0.25 * (1 - yy / height))[..., None] + 0.01 * noise
-    elif class_id == 1:  # vegetation: strong speckle, mostly green
+    elif name == 'vegetation':  # strong speckle, mostly green
         canvas += 0.12 * noise * np.array([0.6, 1.0, 0.5])
-    elif class_id == 2:  # water: horizontal waves
+    elif name == 'grass':  # fine vertical blades
+        blades = rng.standard_normal((1, width, 1))
+        canvas += 0.08 * blades + 0.03 * noise
+    elif name == 'water':  # horizontal waves
         frequency = rng.uniform(0.3, 0.5)
         phase = rng.uniform(0, 2 * np.pi)
         canvas += (0.08 * np.sin(frequency * yy + phase))[..., None]
         canvas += 0.015 * noise
-    elif class_id == 3:  # sand: fine grain
+    elif name == 'sand':  # fine grain
         canvas += 0.05 * noise
-    elif class_id == 4:  # brick: staggered bricks with light mortar
+    elif name == 'building':  # staggered bricks with light mortar
         row = (yy // 6).astype(int)
         shifted = xx + 6 * (row % 2)
         mortar = (yy % 6 < 1) | (shifted % 12 < 1)
@@ -76,6 +114,62 @@ def _texture(
         canvas[dots] -= 0.25
         canvas += 0.02 * noise
     return np.clip(canvas, 0, 1)
+
+
+def _thing_mask_and_paint(
+    name: str,
+    rng: np.random.Generator,
+    yy: np.ndarray,
+    xx: np.ndarray,
+    centre: np.ndarray,
+    scale: float,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Mask (H, W) of one object and its rendering (H, W, 3)."""
+    dy, dx = yy - centre[0], xx - centre[1]
+    paint = np.zeros(yy.shape + (3,))
+    if name == 'car':  # rounded box, dark window band, two wheels
+        half_w, half_h = scale, 0.45 * scale
+        body = (np.abs(dx) < half_w) & (np.abs(dy) < half_h)
+        wheels = np.zeros_like(body)
+        for side in (-0.55, 0.55):
+            wheels |= (dx - side * half_w) ** 2 + (dy - half_h) ** 2 < (
+                0.3 * scale
+            ) ** 2
+        mask = body | wheels
+        paint[:] = _CAR_PAINTS[rng.integers(len(_CAR_PAINTS))]
+        window = body & (dy < -0.05 * scale) & (np.abs(dx) < 0.7 * half_w)
+        paint[window] = [0.25, 0.35, 0.45]
+        paint[wheels & ~body] = [0.05, 0.05, 0.05]
+    elif name == 'person':  # shirt ellipse, legs, skin-tone head
+        torso = (dx / (0.35 * scale)) ** 2 + (dy / (0.6 * scale)) ** 2 < 1
+        legs = (np.abs(dx) < 0.25 * scale) & (dy > 0) & (dy < 1.3 * scale)
+        head = dx**2 + (dy + 0.85 * scale) ** 2 < (0.28 * scale) ** 2
+        mask = torso | legs | head
+        paint[:] = _SHIRTS[rng.integers(len(_SHIRTS))]
+        paint[legs & ~torso] = [0.15, 0.15, 0.35]
+        paint[head] = [0.90, 0.70, 0.55]
+    elif name == 'ball':  # disc with a radial highlight
+        radius = 0.6 * scale
+        distance = np.sqrt(dx**2 + dy**2)
+        mask = distance < radius
+        highlight = np.sqrt(
+            (dx + 0.3 * radius) ** 2 + (dy + 0.3 * radius) ** 2
+        )
+        shade = np.clip(1.1 - 0.6 * highlight / radius, 0.4, 1.1)
+        paint[:] = np.array([0.95, 0.55, 0.10])
+        paint *= shade[..., None]
+    else:  # sign: yellow diamond with a dark rim on a grey pole
+        diamond = np.abs(dx) + np.abs(dy) < 0.7 * scale
+        rim = diamond & (np.abs(dx) + np.abs(dy) > 0.55 * scale)
+        pole = (
+            (np.abs(dx) < 0.08 * scale + 0.5) & (dy > 0) & (dy < 1.6 * scale)
+        )
+        mask = diamond | pole
+        paint[:] = [0.5, 0.5, 0.5]
+        paint[diamond] = [0.95, 0.85, 0.10]
+        paint[rim] = [0.10, 0.10, 0.10]
+    paint += 0.02 * rng.standard_normal(yy.shape + (1,))
+    return mask, np.clip(paint, 0, 1)
 
 
 def illuminate(
@@ -98,28 +192,33 @@ def generate_scene(
     seed: int,
     index: int,
     size: int,
-    num_classes: int = len(SYNTHETIC_CLASSES),
     illumination: float = 0.0,
+    max_things: int = 4,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Render one scene.
+
+    A partition of the canvas into 3-6 stuff regions (a Voronoi diagram
+    with noise-warped boundaries), then up to ``max_things`` objects of the
+    thing classes at sizes from about a tenth to a third of the image,
+    drawn over it (later objects occlude earlier ones).
 
     Args:
         seed (int): Dataset seed.
         index (int): Scene index; (seed, index) fixes the scene.
         size (int): Height and width in pixels.
-        num_classes (int): Number of classes to draw regions from.
         illumination (float): Strength of the per-image lighting
             (:func:`illuminate`); 0 disables it.
+        max_things (int): Most objects per scene. Defaults to 4.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: (size, size, 3) uint8 RGB image and
-        (size, size) uint8 label map.
+        (size, size) uint8 label map (ids into :data:`SYNTHETIC_CLASSES`).
     """
     rng = np.random.default_rng([seed, index])
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     num_regions = int(rng.integers(3, 7))
     centres = rng.uniform(0, size, (num_regions, 2))
-    region_class = rng.integers(0, num_classes, num_regions)
+    region_class = rng.integers(0, len(STUFF_CLASSES), num_regions)
     # Low-frequency warp gives organic, non-polygonal region boundaries.
     warp_y = 6 * np.sin(xx / rng.uniform(8, 16) + rng.uniform(0, 6))
     warp_x = 6 * np.sin(yy / rng.uniform(8, 16) + rng.uniform(0, 6))
@@ -130,25 +229,38 @@ def generate_scene(
     image = np.zeros((size, size, 3))
     for class_id in np.unique(labels):
         mask = labels == class_id
-        image[mask] = _texture(int(class_id), rng, yy, xx)[mask]
+        image[mask] = _stuff_texture(int(class_id), rng, yy, xx)[mask]
+    for _ in range(int(rng.integers(0, max_things + 1))):
+        thing = int(rng.integers(len(THING_CLASSES)))
+        scale = size * rng.uniform(0.06, 0.18)
+        centre = rng.uniform(0.1 * size, 0.9 * size, 2)
+        mask, paint = _thing_mask_and_paint(
+            THING_CLASSES[thing], rng, yy, xx, centre, scale
+        )
+        image[mask] = paint[mask]
+        labels[mask] = len(STUFF_CLASSES) + thing
     image = illuminate(image, rng, illumination)
     return (image * 255).round().astype(np.uint8), labels
 
 
 def _expected_meta(
-    seed: int, num_train: int, num_val: int, size: int, illumination: float
+    seed: int,
+    num_train: int,
+    num_val: int,
+    size: int,
+    illumination: float,
+    max_things: int,
 ) -> Dict:
-    meta = dict(
+    return dict(
         generator_version=GENERATOR_VERSION,
         seed=seed,
         num_train=num_train,
         num_val=num_val,
         size=size,
+        illumination=illumination,
+        max_things=max_things,
         classes=list(SYNTHETIC_CLASSES),
     )
-    if illumination > 0:  # absent when off: files are those of version 1
-        meta['illumination'] = illumination
-    return meta
 
 
 def _write_split(
@@ -158,7 +270,8 @@ def _write_split(
     first_index: int,
     count: int,
     size: int,
-    illumination: float = 0.0,
+    illumination: float,
+    max_things: int,
 ) -> None:
     image_dir = osp.join(root, 'images', split)
     label_dir = osp.join(root, 'annotations', split)
@@ -166,7 +279,7 @@ def _write_split(
     os.makedirs(label_dir)
     for offset in range(count):
         image, labels = generate_scene(
-            seed, first_index + offset, size, illumination=illumination
+            seed, first_index + offset, size, illumination, max_things
         )
         name = f'{first_index + offset:05d}.png'
         Image.fromarray(image).save(osp.join(image_dir, name))
@@ -180,6 +293,7 @@ def generate_synthetic_scenes(
     num_val: int = 48,
     size: int = 128,
     illumination: float = 0.0,
+    max_things: int = 4,
 ) -> str:
     """Write the dataset to ``data_root`` unless it is already there.
 
@@ -197,6 +311,7 @@ def generate_synthetic_scenes(
         size (int): Image size. Defaults to 128.
         illumination (float): Per-image lighting strength (see
             :func:`illuminate`). Defaults to 0.
+        max_things (int): Most objects per scene. Defaults to 4.
 
     Returns:
         str: ``data_root``.
@@ -205,7 +320,9 @@ def generate_synthetic_scenes(
         FileExistsError: If ``data_root`` holds something else (another
             dataset, or this one generated with other arguments).
     """
-    expected = _expected_meta(seed, num_train, num_val, size, illumination)
+    expected = _expected_meta(
+        seed, num_train, num_val, size, illumination, max_things
+    )
     meta_path = osp.join(data_root, META_FILE)
     if osp.isfile(meta_path):
         with open(meta_path) as file:
@@ -230,10 +347,20 @@ def generate_synthetic_scenes(
     # mkdtemp makes a 0700 folder; the dataset is shared like any folder
     os.chmod(staging, default_file_mode(directory=True))
     try:
-        _write_split(staging, 'train', seed, 0, num_train, size, illumination)
-        _write_split(
-            staging, 'val', seed, num_train, num_val, size, illumination
-        )
+        for split, first, count in (
+            ('train', 0, num_train),
+            ('val', num_train, num_val),
+        ):
+            _write_split(
+                staging,
+                split,
+                seed,
+                first,
+                count,
+                size,
+                illumination,
+                max_things,
+            )
         with open(osp.join(staging, META_FILE), 'w') as file:
             json.dump(expected, file, indent=2)
         if osp.isdir(data_root) and not os.listdir(data_root):

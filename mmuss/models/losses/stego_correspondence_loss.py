@@ -359,9 +359,11 @@ class StegoCorrespondenceLoss(nn.Module):
                     for perm in permutations
                 ]
             ).mean()
-        total = sum(
-            self.weights[name] * value for name, value in terms.items()
-        )
+        # a tensor on the codes' graph even when every weight is 0 (an
+        # ablation): zero loss, zero gradients, nothing special downstream
+        total = codes.sum() * 0
+        for name, value in terms.items():
+            total = total + self.weights[name] * value
         losses = {self.loss_name: self.loss_weight * total}
         losses.update(
             {f'corr_{name}': value.detach() for name, value in terms.items()}

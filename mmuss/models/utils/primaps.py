@@ -11,6 +11,7 @@ they finish, and keeps running feature moments so that each feature enters
 the covariances once rather than once per mask.
 """
 
+import warnings
 from typing import Optional
 
 import torch
@@ -81,30 +82,47 @@ def first_principal_component(covariance: Tensor) -> Tensor:
 
 
 def nearest_neighbour_anchor(
-    direction: Tensor, normed: Tensor, mask: Tensor
+    direction: Tensor,
+    normed: Tensor,
+    mask: Tensor,
+    anchor_sign: str = 'oriented',
 ) -> Tensor:
     """Anchor the principal direction at its nearest feature (PriMaPs Eq. 4).
 
     ``f~ = f^_ij, (i, j) = argmax v^T f^_ij`` over the not-yet-assigned
-    locations. An eigenvector's sign is arbitrary; we orient ``v`` so that
-    its best-matching feature is the more similar one over both signs
-    (the paper does not say; upstream uses whichever sign the solver
-    returns).
+    locations. An eigenvector's sign is arbitrary and the paper does not
+    say which end of the principal axis to anchor. ``'oriented'``
+    (default) orients ``v`` so that its best-matching feature is the more
+    similar one over both signs: the anchor is then the feature closest to
+    the axis, whichever the solver returned, so the proposals do not depend
+    on the linear-algebra library or machine (the sign of ``eigh`` and of
+    ``pca_lowrank`` differ between implementations). ``'solver'`` keeps the
+    sign as returned, as upstream does with ``pca_lowrank``; when ``v``
+    points away from every feature the anchor is then a feature at an
+    obtuse angle to it.
 
     Args:
         direction (Tensor): (B, C) principal directions.
         normed (Tensor): (B, N, C) L2-normalised features.
         mask (Tensor): (B, N) bool, candidate locations.
+        anchor_sign (str): ``'oriented'`` or ``'solver'``.
 
     Returns:
         Tensor: (B, C) anchor features (normalised).
     """
+    if anchor_sign not in ('oriented', 'solver'):
+        raise ValueError(
+            f'anchor_sign must be "oriented" or "solver", got {anchor_sign!r}'
+        )
     similarity = torch.einsum('bnc,bc->bn', normed, direction)
     low = torch.finfo(similarity.dtype).min
     positive = similarity.masked_fill(~mask, low)
-    negative = (-similarity).masked_fill(~mask, low)
-    use_negative = negative.max(dim=1).values > positive.max(dim=1).values
-    oriented = torch.where(use_negative[:, None], negative, positive)
+    if anchor_sign == 'solver':
+        oriented = positive
+    else:
+        negative = (-similarity).masked_fill(~mask, low)
+        use_negative = negative.max(dim=1).values > positive.max(dim=1).values
+        oriented = torch.where(use_negative[:, None], negative, positive)
     index = oriented.argmax(dim=1)
     return normed[torch.arange(normed.shape[0]), index]
 
@@ -134,11 +152,29 @@ def threshold_mask(
     return (masked > psi * maximum) & mask
 
 
+_warned_max_masks = False
+
+
+def _warn_capped(count: int, max_masks: int, coverage: float) -> None:
+    """Warn once per process that ``max_masks`` stopped images early."""
+    global _warned_max_masks
+    if _warned_max_masks:
+        return
+    _warned_max_masks = True
+    warnings.warn(
+        f'PriMaPs: max_masks={max_masks} stopped {count} image(s) of a batch '
+        f'below the {coverage:.0%} coverage target (upstream has no cap; '
+        'raise max_masks); warned once per run',
+        stacklevel=3,
+    )
+
+
 def principal_mask_proposals(
     feats: Tensor,
     psi: float = 0.4,
     coverage: float = 0.95,
     max_masks: int = 64,
+    anchor_sign: str = 'oriented',
 ) -> Tensor:
     """Decompose each image into principal mask proposals (PriMaPs Eqs.
     2-8).
@@ -155,7 +191,10 @@ def principal_mask_proposals(
         psi (float): Threshold of Eq. 6. Defaults to 0.4.
         coverage (float): Fraction to assign before stopping.
             Defaults to 0.95.
-        max_masks (int): Upper bound on the number of masks per image.
+        max_masks (int): Upper bound on the number of masks per image
+            (upstream has none); reaching it below ``coverage`` is warned
+            about once per run.
+        anchor_sign (str): See :func:`nearest_neighbour_anchor`.
 
     Returns:
         Tensor: (B, H, W) int64 mask ids: 1..Z for the proposals in order,
@@ -185,7 +224,9 @@ def principal_mask_proposals(
         direction = first_principal_component(
             covariance_from_moments(scatter[rows], total[rows], count[rows])
         )
-        anchor = nearest_neighbour_anchor(direction, normed[rows], candidates)
+        anchor = nearest_neighbour_anchor(
+            direction, normed[rows], candidates, anchor_sign
+        )
         proposal = threshold_mask(
             similarity_map(anchor, normed[rows]), candidates, psi
         )
@@ -198,6 +239,9 @@ def principal_mask_proposals(
             scatter[row] -= removed.T @ removed
             total[row] -= removed.sum(dim=0)
             count[row] -= removed.shape[0]
+    capped = active & (unassigned.double().mean(dim=1) > 1 - coverage)
+    if capped.any():
+        _warn_capped(int(capped.sum()), max_masks, coverage)
     return ids.reshape(batch, height, width)
 
 
@@ -207,26 +251,34 @@ def proposal_scores(
     gain: float = 10.0,
     median: bool = True,
 ) -> Tensor:
-    """Soft proposal scores for the CRF, as the upstream post-processing.
+    """Soft proposal scores of one image for the CRF, as the upstream
+    post-processing.
 
     One channel per mask (1 inside, 0 outside), optionally smoothed by a 3x3
     median filter (reflect padding), multiplied by ``gain`` and clamped to
     [0, 1]; a background channel 0 = clamp(mean of the non-zero mask values
-    - sum of masks, 0, 1) is prepended. Returns log-softmax scores.
+    - sum of masks, 0, 1) is prepended. Returns log-softmax scores. The
+    channel count and the background level are the image's own (upstream
+    computes them per image): scores never depend on the other images of a
+    batch.
 
     Args:
-        ids (Tensor): (B, H, W) mask ids from
+        ids (Tensor): (H, W) mask ids of one image from
             :func:`principal_mask_proposals`.
         num_masks (int, optional): Channels besides the background;
-            defaults to the largest id.
+            defaults to the image's largest id.
         gain (float): Defaults to 10.
         median (bool): Apply the median filter. Defaults to True.
 
     Returns:
-        Tensor: (B, 1 + Z, H, W) log-probabilities.
+        Tensor: (1 + Z, H, W) log-probabilities.
     """
+    if ids.dim() != 2:
+        raise ValueError(
+            f'proposal_scores takes one (H, W) id map, got {tuple(ids.shape)}'
+        )
     num_masks = int(ids.max()) if num_masks is None else num_masks
-    masks = F.one_hot(ids, num_masks + 1)[..., 1:].permute(0, 3, 1, 2)
+    masks = F.one_hot(ids[None], num_masks + 1)[..., 1:].permute(0, 3, 1, 2)
     masks = masks.float()
     if median:
         padded = F.pad(masks, (1, 1, 1, 1), mode='reflect')
@@ -236,7 +288,7 @@ def proposal_scores(
     nonzero = masks[masks > 0]
     level = nonzero.mean() if nonzero.numel() else masks.new_tensor(0.0)
     background = (level - masks.sum(dim=1, keepdim=True)).clamp(0, 1)
-    return F.log_softmax(torch.cat([background, masks], dim=1), dim=1)
+    return F.log_softmax(torch.cat([background, masks], dim=1), dim=1)[0]
 
 
 def refine_proposals(
@@ -246,7 +298,8 @@ def refine_proposals(
     ignore_index: int = 255,
 ) -> Tensor:
     """Upsample proposals to the image, refine with a dense CRF and turn
-    them into a pseudo-label map of mask ids (PriMaPs post-processing).
+    them into a pseudo-label map of mask ids (PriMaPs post-processing), one
+    image at a time (each with its own channels, as upstream).
 
     Args:
         ids (Tensor): (B, h, w) mask ids (0 = unassigned).
@@ -259,27 +312,29 @@ def refine_proposals(
         Tensor: (B, H, W) uint8 ids 1..Z, ``ignore_index`` for background.
     """
     height, width = images.shape[1:3]
-    scores = F.interpolate(
-        proposal_scores(ids),
-        size=(height, width),
-        mode='bilinear',
-        align_corners=False,
-    )
+    scores = [
+        F.interpolate(
+            proposal_scores(image_ids)[None],
+            size=(height, width),
+            mode='bilinear',
+            align_corners=False,
+        )[0]
+        for image_ids in ids
+    ]
     if crf is None:
-        labels = scores.argmax(dim=1)
-    else:
+        labels = [score.argmax(dim=0) for score in scores]
+    else:  # one call: the CRF's worker pool runs over the images
         refined = crf(
             list(images.cpu().numpy()),
-            list(scores.softmax(dim=1).cpu().numpy()),
+            [score.softmax(dim=0).cpu().numpy() for score in scores],
         )
-        labels = torch.from_numpy(
-            torch.stack([torch.as_tensor(r) for r in refined])
-            .argmax(dim=1)
-            .numpy()
-        )
-    labels = labels.to(torch.long)
-    labels[labels == 0] = ignore_index
-    return labels.to(torch.uint8)
+        labels = [torch.as_tensor(r).argmax(dim=0) for r in refined]
+    maps = []
+    for label in labels:
+        label = label.to(torch.long)
+        label[label == 0] = ignore_index
+        maps.append(label.to(torch.uint8))
+    return torch.stack(maps)
 
 
 def mask_mean_features(

@@ -12,7 +12,10 @@ from mmuss.datasets.preparation import (
     fine_to_coarse,
     meets_curation_rule,
 )
-from mmuss.datasets.preparation.cocostuff27 import CURATED_LIST
+from mmuss.datasets.preparation.cocostuff27 import (
+    CURATED_LIST,
+    STEGO_TRAIN_LIST,
+)
 
 
 def test_fine_to_coarse_table():
@@ -45,7 +48,7 @@ def test_convert_writes_labels_and_derived_list(tmp_path):
     person = np.zeros((360, 380), np.uint8)
     write_coco(tmp_path, ['000000000001', '000000000002'], [sky, person])
     counts = convert_cocostuff27(str(tmp_path), splits=('train2017',))
-    assert counts == {'train2017': 1}
+    assert counts == {'train2017': {CURATED_LIST: 1}}
     curated = tmp_path / 'curated' / 'train2017' / CURATED_LIST
     assert curated.read_text().split() == ['000000000001']
     out = np.array(
@@ -78,12 +81,14 @@ def test_given_curated_list_is_used_and_checked(tmp_path):
         tmp_path, ['a', 'b'], [np.zeros((8, 8), np.uint8)] * 2, curated=['b']
     )
     lists = tmp_path / 'iic' / 'train2017'
-    convert_cocostuff27(
+    (lists / STEGO_TRAIN_LIST).write_text('a\nb\n')
+    counts = convert_cocostuff27(
         str(tmp_path), splits=('train2017',), curated_dir=str(tmp_path / 'iic')
     )
-    assert (
-        tmp_path / 'curated' / 'train2017' / CURATED_LIST
-    ).read_text() == 'b\n'
+    assert counts == {'train2017': {CURATED_LIST: 1, STEGO_TRAIN_LIST: 2}}
+    curated = tmp_path / 'curated' / 'train2017'
+    assert (curated / CURATED_LIST).read_text() == 'b\n'
+    assert (curated / STEGO_TRAIN_LIST).read_text() == 'a\nb\n'
     (lists / CURATED_LIST).write_text('b\nzzz\n')
     with pytest.raises(ConversionError, match='zzz'):
         convert_cocostuff27(

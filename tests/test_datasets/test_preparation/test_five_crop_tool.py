@@ -1,16 +1,25 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 import os
+import os.path as osp
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from dataset_fixtures import write_coco
 from helpers import REPO_ROOT, demo_config
 from mmengine.config import Config
+from mmseg.registry import DATASETS
 from PIL import Image
 
 from mmuss.datasets import Potsdam3Dataset, SyntheticScenesDataset
-from mmuss.datasets.preparation import ConversionError, five_crop_dataset
+from mmuss.datasets.preparation import (
+    ConversionError,
+    convert_cocostuff27,
+    five_crop_dataset,
+)
+from mmuss.datasets.preparation.cocostuff27 import STEGO_TRAIN_LIST
+from mmuss.datasets.preparation.knn import save_knn_file
 from mmuss.datasets.transforms import five_crop_boxes
 
 
@@ -78,3 +87,51 @@ def test_cli_on_a_config(tmp_path):
         Config.fromfile(str(config)).train_dataloader.dataset.type
         == 'SyntheticScenesDataset'
     )
+
+
+def test_tool_writes_what_the_stego_coco_config_reads(tmp_path):
+    # a COCO-Stuff tree with IIC's lists; STEGO trains on the unversioned
+    root = tmp_path / 'coco'
+    names = ['000000000001', '000000000002']
+    write_coco(
+        root, names, [np.full((40, 48), 156, np.uint8)] * 2, curated=names[:1]
+    )
+    (root / 'iic' / 'train2017' / STEGO_TRAIN_LIST).write_text(
+        '000000000002\n000000000001\n'
+    )
+    convert_cocostuff27(
+        str(root), splits=('train2017',), curated_dir=str(root / 'iic')
+    )
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/stego/dino_vits8_cocostuff27.py')
+    )
+    wrapper = cfg.train_dataloader.dataset
+    wrapper.dataset.data_root = str(root / 'five_crop_0.5')
+    config = tmp_path / 'stego.py'
+    cfg.dump(str(config))
+    subprocess.run(
+        [sys.executable, 'tools/dataset_converters/five_crop.py', config],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    crop_list = root / 'five_crop_0.5' / 'curated' / 'train2017'
+    listed = (crop_list / STEGO_TRAIN_LIST).read_text().split()
+    # image-major, in list order: upstream's crop number 5 * i + k
+    assert listed == [f'{n}_crop{k}' for n in names[::-1] for k in range(5)]
+    inner = DATASETS.build(wrapper.dataset)
+    assert len(inner) == 10
+    sample = inner[0]
+    assert sample['inputs'].shape == (3, 224, 224)
+    assert sample['data_samples'].img_path.endswith('000000000002_crop0.jpg')
+    # with a KNN file over the crops, the config's wrapper builds and pairs
+    paths = [
+        osp.relpath(inner.get_data_info(i)['img_path'], inner.data_root)
+        for i in range(10)
+    ]
+    knn = np.stack([np.roll(np.arange(10), -i) for i in range(10)])
+    save_knn_file(
+        str(root / 'five_crop_0.5' / wrapper.knn_file), knn[:, :8], paths
+    )
+    paired = DATASETS.build(wrapper)
+    assert 'knn_img' in paired[3]['data_samples']

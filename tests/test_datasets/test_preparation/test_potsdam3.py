@@ -25,7 +25,8 @@ def test_merges():
 
 
 def test_convert_real_mat_format(tmp_path):
-    write_potsdam(tmp_path, ['p1', 'p2', 'p3'], ['u1'])
+    # IIC's lists are not sorted
+    write_potsdam(tmp_path, ['p2', 'p1', 'p3'], ['u1'])
     counts = convert_potsdam3(str(tmp_path), str(tmp_path / 'out'))
     assert counts == dict(train=2, val=1, unlabelled=1)
     image = np.array(Image.open(tmp_path / 'out/img_dir/train/p1.png'))
@@ -38,6 +39,12 @@ def test_convert_real_mat_format(tmp_path):
     np.testing.assert_array_equal(label, merge_potsdam_labels(gt))
     assert (tmp_path / 'out/img_dir/unlabelled/u1.png').is_file()
     assert not (tmp_path / 'out/ann_dir/unlabelled').exists()
+    # the lists keep IIC's order (upstream KNN files follow it)
+    train_list = (tmp_path / 'labelled_train.txt').read_text().split()
+    assert train_list == ['p2', 'p1']
+    assert (tmp_path / 'out/splits/train.txt').read_text().split() == (
+        train_list
+    )
 
 
 def test_wrong_size_and_unknown_ids_name_file(tmp_path):

@@ -233,3 +233,66 @@ def test_knn_term_needs_positives_and_options_are_checked():
         StegoCorrespondenceLoss(centering='global')
     with pytest.raises(ValueError, match='negative_sampling'):
         StegoCorrespondenceLoss(negative_sampling='shuffle')
+
+
+def test_upstream_settings_match_reference_value_and_gradient():
+    # centering='stego', negative_sampling='stego' with fixed coordinates
+    # and upstream super_perm permutations: value and gradient wrt the
+    # codes equal the point-by-point re-derivation of upstream's helper.
+    feats, codes, knn_feats, knn_codes, coords1, coords2 = random_inputs(
+        seed=3
+    )
+    generator = torch.Generator().manual_seed(5)
+    perms = [stego_super_perm(3, generator=generator) for _ in range(5)]
+    weights, shifts = (0.67, 0.25, 0.63), (0.18, 0.12, 0.46)
+    loss = StegoCorrespondenceLoss(
+        *weights,
+        *shifts,
+        num_samples=3,
+        centering='stego',
+        negative_sampling='stego',
+    )
+    ours_codes = codes.clone().requires_grad_()
+    ours = loss(
+        feats, ours_codes, knn_feats, knn_codes, coords1, coords2, perms
+    )['loss_corr']
+    ours.backward()
+    ref_codes = codes.clone().requires_grad_()
+    expected = reference_loss(
+        feats,
+        ref_codes,
+        knn_feats,
+        knn_codes,
+        coords1,
+        coords2,
+        perms,
+        weights,
+        shifts,
+        'stego',
+    )
+    expected.backward()
+    torch.testing.assert_close(ours, expected)
+    torch.testing.assert_close(ours_codes.grad, ref_codes.grad)
+    assert ours_codes.grad.abs().sum() > 0
+
+
+def test_super_perm_is_upstreams_rule():
+    # randperm, fixed points moved by one, modulo the size
+    for seed in range(20):
+        perm = stego_super_perm(
+            6, generator=torch.Generator().manual_seed(seed)
+        )
+        base = torch.randperm(6, generator=torch.Generator().manual_seed(seed))
+        expected = [
+            (p + 1) % 6 if p == i else p for i, p in enumerate(base.tolist())
+        ]
+        assert perm.tolist() == expected
+
+
+def test_all_weights_zero_gives_a_zero_tensor_loss():
+    feats = torch.randn(2, 4, 5, 5)
+    codes = torch.randn(2, 3, 5, 5, requires_grad=True)
+    loss = StegoCorrespondenceLoss(0, 0, 0)(feats, codes)['loss_corr']
+    assert isinstance(loss, torch.Tensor) and loss.item() == 0
+    loss.backward()
+    assert torch.equal(codes.grad, torch.zeros_like(codes))

@@ -1,9 +1,12 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+import warnings
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from mmuss.models.utils import DenseCRF
 from mmuss.models.utils.primaps import (
     covariance_from_moments,
     feature_covariance,
@@ -133,9 +136,9 @@ def test_scores_and_refinement_without_crf():
     ids = torch.zeros(1, 12, 12, dtype=torch.long)
     ids[0, :, :4] = 1
     ids[0, :, 4:8] = 2  # columns 8-11 unassigned
-    scores = proposal_scores(ids)
-    assert scores.shape == (1, 3, 12, 12)
-    torch.testing.assert_close(scores.exp().sum(1), torch.ones(1, 12, 12))
+    scores = proposal_scores(ids[0])
+    assert scores.shape == (3, 12, 12)
+    torch.testing.assert_close(scores.exp().sum(0), torch.ones(12, 12))
     images = torch.zeros(1, 24, 24, 3, dtype=torch.uint8)
     refined = refine_proposals(ids, images, crf=None)
     assert refined.shape == (1, 24, 24)
@@ -147,8 +150,64 @@ def test_scores_and_refinement_without_crf():
 def test_median_filter_removes_isolated_pixels():
     ids = torch.ones(1, 8, 8, dtype=torch.long)
     ids[0, 4, 4] = 2  # a single-pixel mask disappears
-    scores = proposal_scores(ids, num_masks=2)
-    assert (scores.argmax(1) == 1).all()
+    scores = proposal_scores(ids[0], num_masks=2)
+    assert (scores.argmax(0) == 1).all()
+
+
+def test_scores_are_the_images_own():
+    # one mask in the first image, three in the second: each image's scores
+    # have 1 + Z_i channels, whatever the other image holds
+    ids = torch.zeros(2, 12, 12, dtype=torch.long)
+    ids[0, :, :6] = 1
+    ids[1, :4], ids[1, 4:8], ids[1, 8:] = 1, 2, 3
+    assert proposal_scores(ids[0]).shape == (2, 12, 12)
+    assert proposal_scores(ids[1]).shape == (4, 12, 12)
+    with pytest.raises(ValueError, match='one'):
+        proposal_scores(ids)
+
+
+@pytest.mark.parametrize('use_crf', [False, True])
+def test_pseudo_labels_do_not_depend_on_the_batch(use_crf):
+    feats, _ = blocky_features(seed=4, batch=3, regions=5)
+    ids = principal_mask_proposals(feats)
+    ids[1] = (ids[1] > 0).long()  # image 1: a single mask
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(
+        0, 256, (3, 24, 24, 3), generator=generator, dtype=torch.uint8
+    )
+    crf = DenseCRF(num_workers=1) if use_crf else None
+    together = refine_proposals(ids, images, crf)
+    for index in range(3):
+        alone = refine_proposals(
+            ids[index : index + 1], images[index : index + 1], crf
+        )
+        torch.testing.assert_close(alone[0], together[index])
+    assert set(together[1].unique().tolist()) <= {1, 255}
+
+
+def test_anchor_sign_options():
+    normed = torch.tensor([[[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]])
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    direction = torch.tensor([[-0.8, -0.6]])  # the solver's arbitrary sign
+    oriented = nearest_neighbour_anchor(direction, normed, mask)
+    torch.testing.assert_close(oriented, torch.tensor([[0.6, 0.8]]))
+    # upstream: sign as returned, the feature least opposed to it
+    solver = nearest_neighbour_anchor(direction, normed, mask, 'solver')
+    torch.testing.assert_close(solver, torch.tensor([[0.0, 1.0]]))
+    with pytest.raises(ValueError, match='anchor_sign'):
+        nearest_neighbour_anchor(direction, normed, mask, 'positive')
+
+
+def test_max_masks_below_coverage_is_warned_once(monkeypatch):
+    from mmuss.models.utils import primaps
+
+    monkeypatch.setattr(primaps, '_warned_max_masks', False)
+    feats, _ = blocky_features(regions=6)
+    with pytest.warns(UserWarning, match=r'max_masks=1 stopped 2 image'):
+        principal_mask_proposals(feats, max_masks=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        principal_mask_proposals(feats, max_masks=1)
 
 
 def test_mask_mean_features_hand_computed():
