@@ -7,7 +7,16 @@
 Every training image (resized to --resolution and centre-cropped) is
 described by the config's frozen backbone: the last feature map, average
 pooled and L2-normalised. The --topk most similar images by cosine (itself
-first) are written to a .npz (key "nns", plus "img_paths"). The output is the
+first) are written to a .npz (key "nns", plus "img_paths").
+
+Upstream STEGO differs in three ways, each reachable here: its featurizer's
+Dropout2d(0.1) is active while descriptors are computed (it is never put in
+eval mode): --descriptor-dropout 0.1 (masks seeded per image from --seed,
+so results do not depend on batching); it takes the plain top-k, where an
+image is at rank 0 only because its cosine with itself is 1:
+--self-rank natural; it resizes with nearest-neighbour interpolation:
+--interpolation nearest. Defaults: no dropout, the image forced to rank 0,
+bilinear. The output is the
 config's KNNPairDataset knn_file when it has one, otherwise
 <data_root>/nns/nns_<backbone>_<dataset>_<split>_none_<res>.npz. Chunks of
 descriptors are saved as they finish, so an interrupted run resumes.
@@ -42,6 +51,25 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--resolution', type=int, default=224)
     parser.add_argument('--topk', type=int, default=30)
     parser.add_argument('--chunk-size', type=int, default=512)
+    parser.add_argument(
+        '--descriptor-dropout',
+        type=float,
+        default=0.0,
+        help='channel dropout before pooling (upstream: 0.1)',
+    )
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--self-rank',
+        choices=['first', 'natural'],
+        default='first',
+        help="'first' forces every image to rank 0; 'natural' is "
+        "upstream's plain top-k",
+    )
+    parser.add_argument(
+        '--interpolation',
+        default='bilinear',
+        help='resize interpolation (upstream: nearest)',
+    )
     return parser.parse_args()
 
 
@@ -53,7 +81,11 @@ def main() -> None:
     knn_file = knn_files[-1] if knn_files else None
     dataset_cfg['pipeline'] = [
         dict(type='LoadImageFromFile'),
-        dict(type='ResizeCenterCrop', size=args.resolution),
+        dict(
+            type='ResizeCenterCrop',
+            size=args.resolution,
+            interpolation=args.interpolation,
+        ),
         dict(type='PackSegInputs'),
     ]
     dataset = DATASETS.build(dataset_cfg)
@@ -82,9 +114,20 @@ def main() -> None:
     model.init_weights()
     model.to(args.device).eval()
 
+    index_of = {path: i for i, path in enumerate(img_paths)}
+
     def extract(batch):
         data = model.data_preprocessor(batch, False)
-        return global_descriptors(model.backbone(data['inputs'])[-1])
+        seeds = [
+            args.seed * 1_000_003
+            + index_of[osp.relpath(sample.img_path, root)]
+            for sample in batch['data_samples']
+        ]
+        return global_descriptors(
+            model.backbone(data['inputs'])[-1],
+            args.descriptor_dropout,
+            seeds,
+        )
 
     def load_batches(indices):
         return DataLoader(
@@ -102,6 +145,9 @@ def main() -> None:
         first=img_paths[:1],
         last=img_paths[-1:],
         resolution=args.resolution,
+        dropout=args.descriptor_dropout,
+        seed=args.seed,
+        interpolation=args.interpolation,
     )
     start = time.time()
     descriptors = compute_descriptors(
@@ -113,7 +159,9 @@ def main() -> None:
         args.chunk_size,
     )
     elapsed = time.time() - start
-    nns = nearest_neighbours(descriptors, args.topk)
+    nns = nearest_neighbours(
+        descriptors, args.topk, self_first=args.self_rank == 'first'
+    )
     save_knn_file(out, nns, img_paths)
     shutil.rmtree(parts_dir, ignore_errors=True)
     print(

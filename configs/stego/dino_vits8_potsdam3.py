@@ -11,6 +11,15 @@ _base_ = [
 crop_size = (224, 224)
 model = dict(
     data_preprocessor=dict(size=crop_size),
+    # STEGO's ViT-S/8 weights (src/modules.py): the 300-epoch DINO release,
+    # on which its shifts were tuned (PriMaPs' configs use the 800-epoch
+    # dino_deitsmall8_pretrain.pth of the model base).
+    backbone=dict(
+        init_cfg=dict(
+            checkpoint='https://dl.fbaipublicfiles.com/dino/'
+            'dino_deitsmall8_300ep_pretrain/dino_deitsmall8_300ep_pretrain.pth'
+        )
+    ),
     decode_head=dict(
         _delete_=True,
         type='StegoHead',

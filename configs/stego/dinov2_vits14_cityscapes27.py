@@ -1,9 +1,9 @@
 # STEGO on frozen DINOv2 ViT-S/14 features, cityscapes27.
 # Loss weights and shifts: the "Cityscapes 10/3" block of upstream
-# train_config.yml (upstream has no ViT-S Cityscapes block; this is its only
-# one, used for ViT-B). No upstream values exist for DINOv2; the DINO ViT-S/8
-# block is reused. Upstream centring (centering='stego'): the shifts were tuned
-# with it.
+# train_config.yml (one of its two Cityscapes blocks, neither naming a
+# backbone; see dino_vits8_cityscapes27.py). No upstream values exist for
+# DINOv2; the DINO ViT-S/8 block is reused. Upstream centring
+# (centering='stego'): the shifts were tuned with it.
 _base_ = [
     '../_base_/models/uss_dinov2_vits14.py',
     '../_base_/datasets/cityscapes27_knn.py',

@@ -9,7 +9,12 @@ from helpers import make_samples, tiny_segmentor_cfg
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from mmuss.engine.hooks import PrimapsInitHook, principal_components
+from mmuss.engine.hooks import (
+    PrimapsEMAHook,
+    PrimapsInitHook,
+    principal_components,
+)
+from mmuss.models.decode_heads import PrimapsHead
 from mmuss.models.probes.cluster_probe import spherical_kmeans
 from mmuss.models.utils import mask_mean_features
 
@@ -95,3 +100,19 @@ def test_kmeans_inits_are_spherical_kmeans_of_their_features(init):
 def test_unknown_init_is_reported():
     with pytest.raises(ValueError, match="'mask_kmeans'"):
         PrimapsInitHook(init='kmeans++')
+
+
+@pytest.mark.parametrize('reset', [True, False])
+def test_em_starts_with_a_fresh_optimizer_state(reset):
+    head = PrimapsHead(in_channels=8, num_prototypes=3)
+    head.set_prototypes(torch.randn(3, 8), 1)
+    optimizer = torch.optim.Adam(head.parameters(), lr=1e-3)
+    head.student.sum().backward()
+    optimizer.step()  # the k-means phase's moments
+    head.steps.fill_(1)
+    runner = SimpleNamespace(
+        model=SimpleNamespace(decode_head=head),
+        optim_wrapper=SimpleNamespace(optimizer=optimizer),
+    )
+    PrimapsEMAHook(reset_optimizer=reset).before_train_iter(runner, 0)
+    assert (len(optimizer.state) == 0) == reset

@@ -14,7 +14,7 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Callable, Iterable, List, Tuple
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -37,23 +37,65 @@ def knn_file_name(
     return f'nns_{backbone}_{dataset}_{split}_{crop_type}_{resolution}.npz'
 
 
-def global_descriptors(features: torch.Tensor) -> torch.Tensor:
-    """L2-normalised average of the patch features, (B, C, h, w) -> (B, C)."""
-    return F.normalize(features.float().mean(dim=(2, 3)), dim=1)
+def global_descriptors(
+    features: torch.Tensor,
+    dropout: float = 0.0,
+    seeds: Optional[Sequence[int]] = None,
+) -> torch.Tensor:
+    """L2-normalised average of the patch features, (B, C, h, w) -> (B, C).
+
+    Args:
+        features (Tensor): (B, C, h, w) feature maps.
+        dropout (float): Channel dropout applied before pooling, as
+            upstream STEGO's KNN featurizer does (its ``Dropout2d(0.1)``
+            stays in training mode): each channel is zeroed with this
+            probability and the rest scaled by ``1 / (1 - dropout)``.
+            Defaults to 0 (none).
+        seeds (Sequence[int], optional): One seed per image for the dropout
+            mask, so descriptors do not depend on batching or resumption.
+
+    Returns:
+        Tensor: (B, C) descriptors.
+    """
+    features = features.float()
+    if dropout > 0:
+        if seeds is None or len(seeds) != features.shape[0]:
+            raise ValueError('descriptor dropout needs one seed per image')
+        keep = torch.stack(
+            [
+                torch.rand(
+                    features.shape[1],
+                    generator=torch.Generator().manual_seed(int(seed)),
+                )
+                >= dropout
+                for seed in seeds
+            ]
+        ).to(features)
+        features = features * keep[:, :, None, None] / (1 - dropout)
+    return F.normalize(features.mean(dim=(2, 3)), dim=1)
 
 
 def nearest_neighbours(
-    descriptors: torch.Tensor, k: int = 30, chunk_size: int = 1024
+    descriptors: torch.Tensor,
+    k: int = 30,
+    chunk_size: int = 1024,
+    self_first: bool = True,
 ) -> np.ndarray:
-    """Top-``k`` cosine neighbours of every descriptor, itself first.
+    """Top-``k`` cosine neighbours of every descriptor.
 
     Args:
         descriptors (Tensor): (N, C) L2-normalised descriptors.
         k (int): Neighbours per image, the image itself included.
         chunk_size (int): Rows of the similarity matrix held at once.
+        self_first (bool): Put every image at rank 0 (default). False is
+            upstream's plain ``topk``, where the image lands at rank 0
+            because its cosine with itself is 1, unless another image has
+            an identical descriptor (a duplicate), which may then take
+            rank 0 and push the image itself into the ranks drawn as
+            positives.
 
     Returns:
-        np.ndarray: (N, min(k, N)) int64 indices, column 0 = the image.
+        np.ndarray: (N, min(k, N)) int64 indices.
     """
     num = descriptors.shape[0]
     k = min(k, num)
@@ -61,8 +103,9 @@ def nearest_neighbours(
     for start in range(0, num, chunk_size):
         rows = descriptors[start : start + chunk_size]
         similarity = rows @ descriptors.T
-        own = torch.arange(start, start + rows.shape[0])
-        similarity[torch.arange(rows.shape[0]), own] = float('inf')
+        if self_first:
+            own = torch.arange(start, start + rows.shape[0])
+            similarity[torch.arange(rows.shape[0]), own] = float('inf')
         result[start : start + rows.shape[0]] = similarity.topk(
             k, dim=1
         ).indices.numpy()

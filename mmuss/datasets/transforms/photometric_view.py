@@ -61,10 +61,19 @@ class PhotometricView(BaseTransform):
 
     PriMaPs-EM (Sec. 3.2) trains the class prototypes on an augmented image
     I' while the teacher sees the clean image; only photometric changes are
-    applied, so both stay pixel-aligned. As upstream: Gaussian blur (kernel
-    21, sigma ~ U[0.1, 2]) always; then, with probability 0.5, colour jitter
-    (0.1) applied with probability 0.3, otherwise greyscale with probability
-    0.1.
+    applied, so both stay pixel-aligned. The steps and probabilities are
+    upstream's: Gaussian blur (kernel 21, sigma ~ U[0.1, 2]) always; then,
+    with probability 0.5, colour jitter (0.1) applied with probability 0.3,
+    otherwise greyscale with probability 0.1.
+
+    Where they act differs: here on the uint8 image before normalisation
+    (values clipped to [0, 255], greyscale from the RGB colours), upstream
+    on the ImageNet-normalised tensor, where torchvision's tensor colour
+    jitter clamps the normalised values to [0, 1] whenever it fires (all
+    negative values, i.e. everything darker than the dataset mean per
+    channel, become 0) and greyscale mixes the normalised channels. The
+    paper describes photometric augmentations of the image I', which this
+    follows.
 
     Required keys: ``img`` (uint8 BGR). Added keys: ``key``,
     ``random_fields`` (lists ``key``: the image differs at every call, so

@@ -195,14 +195,42 @@ class PrimapsEMAHook(Hook):
     synchronised by distributed training, so every rank computes the same
     theta_T.
 
+    At the phase change (before the first EM step) the optimizer state is
+    reset (``reset_optimizer=True``): upstream runs EM as a separate
+    training run with a fresh Adam, so no k-means-phase moments carry over.
+
     Args:
         interval (int): gamma_t. Defaults to 10.
+        reset_optimizer (bool): Fresh optimizer state at the start of EM.
+            Defaults to True (upstream); False keeps the moments.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, interval: int = 10) -> None:
+    def __init__(self, interval: int = 10, reset_optimizer: bool = True):
         self.interval = interval
+        self.reset_optimizer = reset_optimizer
+
+    def before_train_iter(
+        self, runner: Runner, batch_idx: int, data_batch=None
+    ) -> None:
+        head = _unwrap(runner.model).decode_head
+        first_em_step = bool(head.initialized) and int(head.steps) == int(
+            head.kmeans_iters
+        )
+        if first_em_step and self.reset_optimizer:
+            wrappers = runner.optim_wrapper
+            wrappers = (
+                wrappers.values()
+                if hasattr(wrappers, 'values')
+                else [wrappers]
+            )
+            for wrapper in wrappers:
+                wrapper.optimizer.state.clear()
+            print_log(
+                'PriMaPs: EM starts with a fresh optimizer state',
+                logger='current',
+            )
 
     def after_train_iter(
         self, runner: Runner, batch_idx: int, data_batch=None, outputs=None

@@ -37,18 +37,32 @@ class PrimapsHead(BaseCodeHead):
        trained set is copied to the other each step, so "pre-train theta_T,
        then copy it to theta_S" holds with a single optimised tensor);
     2. EM: each step, theta_T predicts the clean image, every PriMaPs mask
-       takes its most frequent predicted class (E-step,
+       takes its most frequent predicted class (E-step on
+       :meth:`teacher_scores`,
        :func:`mask_mode_labels`), and theta_S, applied to the
        photometrically augmented image (``student_view``), is trained with
        the class-confidence weighted focal loss (Eq. 10, M-step); theta_T
        follows theta_S by EMA every 10 steps (Eq. 11,
        :class:`PrimapsEMAHook`).
 
-    Predictions are ``log_softmax(eval_alpha * cos(f, theta_T))`` (argmax =
-    Eq. 9's assignment), used with the segmentor's ``cluster_source='head'``.
-    Prototype scores are cosines; the student's logits are
-    ``theta_S^T f`` with unit-norm prototypes and raw features, as in the
-    paper's ``softmax(theta_S^T f)``.
+    Prototypes and scores (used with the segmentor's
+    ``cluster_source='head'``):
+
+    - ``prototype_gain='fixed'`` (default): prototypes are unit directions,
+      the student's logits ``theta_S^T f`` with raw features.
+      ``'learned'``: upstream's ``weight_norm(Conv2d(C, K, 1))``, i.e. a
+      direction and a trained gain per prototype (logits
+      ``g_k v_k^T f / |v_k|``); theta_T is the EMA of both. The paper's
+      "class prototypes ... projecting the C-dimensional features linearly
+      to K pseudo classes" with ``softmax(theta_S^T f)`` is an unconstrained
+      linear map, which the learned gain represents exactly; the unit
+      constraint is mmuss's (measured on the demo in the README).
+    - ``prediction_logits='cosine'`` (default): theta_T's prediction, the
+      E-step and the CRF input use ``eval_alpha * cos(f, theta_T)``
+      (``log_softmax``; argmax = Eq. 9's assignment). ``'dot'``: the raw dot
+      products ``theta_T^T f`` (with the gains), as the paper's "dot product
+      with the image features" and upstream's evaluation and CRF input (no
+      temperature).
 
     The features are the frozen backbone's (``IdentityHead`` style) or, for
     PriMaPs-EM on top of another method ("SotA + PriMaPs-EM", Sec. 4), the
@@ -69,7 +83,9 @@ class PrimapsHead(BaseCodeHead):
         ema_momentum (float): gamma_psi of Eq. 11. Defaults to 0.98.
         ema_warmup (bool): Upstream's EMA warm-up (decay min(m, 1 - 1/k) at
             the k-th update); the paper uses the plain decay (default).
-        eval_alpha (float): Inverse temperature of the prediction.
+        eval_alpha (float): Inverse temperature of the cosine prediction.
+        prototype_gain (str): ``'fixed'`` or ``'learned'`` (see above).
+        prediction_logits (str): ``'cosine'`` or ``'dot'`` (see above).
         student_view (str): Data-sample field of the augmented image.
         mask_field (str): Data-sample field of the proposals.
         online_proposals (bool): Compute the proposals from the features.
@@ -100,6 +116,8 @@ class PrimapsHead(BaseCodeHead):
         ema_momentum: float = 0.98,
         ema_warmup: bool = False,
         eval_alpha: float = 2.0,
+        prototype_gain: str = 'fixed',
+        prediction_logits: str = 'cosine',
         student_view: str = 'student_img',
         mask_field: str = 'primaps_map',
         online_proposals: bool = False,
@@ -124,9 +142,24 @@ class PrimapsHead(BaseCodeHead):
         if feature_head is not None:
             self.feature_head = built
             self.feature_head.requires_grad_(False)
+        if prototype_gain not in ('fixed', 'learned'):
+            raise ValueError(
+                'prototype_gain must be "fixed" or "learned", got '
+                f'{prototype_gain!r}'
+            )
+        if prediction_logits not in ('cosine', 'dot'):
+            raise ValueError(
+                'prediction_logits must be "cosine" or "dot", got '
+                f'{prediction_logits!r}'
+            )
+        self.prototype_gain = prototype_gain
+        self.prediction_logits = prediction_logits
         self.num_prototypes = num_prototypes
         self.student = nn.Parameter(torch.randn(num_prototypes, channels))
         self.register_buffer('teacher', self.student.detach().clone())
+        if prototype_gain == 'learned':  # weight_norm's g, per prototype
+            self.student_gain = nn.Parameter(torch.ones(num_prototypes))
+            self.register_buffer('teacher_gain', torch.ones(num_prototypes))
         self.register_buffer('initialized', torch.tensor(False))
         self.register_buffer('kmeans_iters', torch.zeros((), dtype=torch.long))
         self.register_buffer('steps', torch.zeros((), dtype=torch.long))
@@ -144,7 +177,16 @@ class PrimapsHead(BaseCodeHead):
         self.register_buffer(
             'usage', torch.zeros(num_prototypes, dtype=torch.long)
         )
-        self.required_views = (student_view,)
+
+    @property
+    def required_views(self) -> tuple:
+        """The student view, from the first EM step on: the k-means phase
+        does not use it, so its backbone pass is skipped (as upstream, whose
+        k-means phase is a run without the augmented image)."""
+        upcoming = int(self.steps) + 1
+        if bool(self.initialized) and upcoming > int(self.kmeans_iters):
+            return (self.student_view,)
+        return ()
 
     @property
     def num_clusters(self) -> int:
@@ -189,18 +231,34 @@ class PrimapsHead(BaseCodeHead):
             self.kmeans_iters
         )
 
-    def cluster_logits(self, codes: Tensor) -> Tensor:
-        """Prediction of the momentum prototypes theta_T."""
-        return F.log_softmax(
-            self.eval_alpha * cosine_cluster_similarity(codes, self.teacher),
-            dim=1,
+    def _prototypes(self, teacher: bool) -> Tensor:
+        """(K, C) effective prototypes: unit directions, times the gains
+        when they are learned."""
+        directions = F.normalize(
+            self.teacher if teacher else self.student, dim=1
         )
+        if self.prototype_gain == 'fixed':
+            return directions
+        gain = self.teacher_gain if teacher else self.student_gain
+        return directions * gain[:, None]
+
+    def teacher_scores(self, codes: Tensor) -> Tensor:
+        """theta_T's class scores (B, K, h, w): ``eval_alpha * cos`` or the
+        raw dot products (``prediction_logits``)."""
+        if self.prediction_logits == 'cosine':
+            return self.eval_alpha * cosine_cluster_similarity(
+                codes, self.teacher
+            )
+        return torch.einsum('bchw,kc->bkhw', codes, self._prototypes(True))
+
+    def cluster_logits(self, codes: Tensor) -> Tensor:
+        """Prediction of the momentum prototypes theta_T (log-probabilities,
+        also the CRF's input)."""
+        return F.log_softmax(self.teacher_scores(codes), dim=1)
 
     def student_logits(self, codes: Tensor) -> Tensor:
-        """``theta_S^T f`` with unit-norm prototypes (Eq. 10's y')."""
-        return torch.einsum(
-            'bchw,kc->bkhw', codes, F.normalize(self.student, dim=1)
-        )
+        """``theta_S^T f`` (Eq. 10's y') with raw features."""
+        return torch.einsum('bchw,kc->bkhw', codes, self._prototypes(False))
 
     @torch.no_grad()
     def set_prototypes(self, prototypes: Tensor, kmeans_iters: int) -> None:
@@ -208,6 +266,9 @@ class PrimapsHead(BaseCodeHead):
         phase; mark the head initialised (saved with checkpoints)."""
         self.teacher.copy_(prototypes)
         self.student.copy_(prototypes)
+        if self.prototype_gain == 'learned':
+            self.student_gain.fill_(1.0)
+            self.teacher_gain.fill_(1.0)
         self.kmeans_iters.fill_(kmeans_iters)
         self.initialized.fill_(True)
 
@@ -219,6 +280,10 @@ class PrimapsHead(BaseCodeHead):
         if self.ema_warmup:
             momentum = min(momentum, 1 - 1 / float(self.ema_updates))
         self.teacher.mul_(momentum).add_(self.student, alpha=1 - momentum)
+        if self.prototype_gain == 'learned':
+            self.teacher_gain.mul_(momentum).add_(
+                self.student_gain, alpha=1 - momentum
+            )
 
     def kmeans_loss(self, codes: Tensor) -> Tensor:
         """Cosine batch k-means loss of the prototypes (PriMaPs Eq. 9)."""
@@ -262,6 +327,9 @@ class PrimapsHead(BaseCodeHead):
         )
         self.student.data[dead] = seeds.to(self.student)
         self.teacher[dead] = seeds.to(self.teacher)
+        if self.prototype_gain == 'learned':
+            self.student_gain.data[dead] = 1.0
+            self.teacher_gain[dead] = 1.0
         if dist.is_initialized():
             dist.broadcast(self.student.data, src=0)
             dist.broadcast(self.teacher, src=0)
@@ -284,12 +352,14 @@ class PrimapsHead(BaseCodeHead):
         if int(self.steps) <= int(self.kmeans_iters):
             with torch.no_grad():  # theta_T = theta_S while initialising
                 self.teacher.copy_(self.student)
+                if self.prototype_gain == 'learned':
+                    self.teacher_gain.copy_(self.student_gain)
             return dict(loss_kmeans=self.kmeans_loss(codes))
         masks = self.proposal_maps(codes, inputs, batch_data_samples)
         size = masks.shape[-2:]
         with torch.no_grad():
             teacher = F.interpolate(
-                cosine_cluster_similarity(codes, self.teacher),
+                self.teacher_scores(codes),
                 size=size,
                 mode='bilinear',
                 align_corners=self.align_corners,

@@ -96,3 +96,62 @@ def test_tool_end_to_end(tmp_path):
     assert paths[0] == 'images/train/00000.png'
     assert not (tmp_path / 'nns.npz.parts').exists()
     assert 'images/s' in result.stdout
+
+
+def test_descriptor_dropout_zeroes_and_rescales_channels():
+    features = torch.rand(2, 64, 3, 3) + 0.5
+    plain = global_descriptors(features)
+    dropped = global_descriptors(features, dropout=0.25, seeds=[7, 8])
+    for image, seed in enumerate([7, 8]):
+        keep = (
+            torch.rand(64, generator=torch.Generator().manual_seed(seed))
+            >= 0.25
+        )
+        expected = F.normalize(
+            (features[image].mean(dim=(1, 2)) * keep / 0.75)[None], dim=1
+        )[0]
+        torch.testing.assert_close(dropped[image], expected)
+        assert 0 < (~keep).sum() < 64
+    assert not torch.allclose(dropped, plain)
+    # the same seed gives the same mask, whatever the batch
+    alone = global_descriptors(features[1:], dropout=0.25, seeds=[8])
+    torch.testing.assert_close(alone[0], dropped[1])
+    with pytest.raises(ValueError, match='one seed per image'):
+        global_descriptors(features, dropout=0.1)
+
+
+def test_natural_self_rank_is_plain_topk():
+    # images 0 and 1 have identical descriptors
+    descriptors = F.normalize(torch.tensor([[1.0, 0], [1.0, 0], [0, 1.0]]))
+    forced = nearest_neighbours(descriptors, k=2)
+    assert forced[:, 0].tolist() == [0, 1, 2]
+    natural = nearest_neighbours(descriptors, k=2, self_first=False)
+    expected = descriptors @ descriptors.T
+    np.testing.assert_array_equal(
+        natural, expected.topk(2, dim=1).indices.numpy()
+    )
+
+
+def test_tool_upstream_options(tmp_path):
+    config = tmp_path / 'demo.py'
+    demo_config(tmp_path / 'work', tmp_path / 'data').dump(str(config))
+    common = ['--topk', 5, '--batch-size', 4, '--num-workers', 0]
+    run_tool('precompute_knn.py', config, '--out', tmp_path / 'a.npz', *common)
+    run_tool(
+        'precompute_knn.py',
+        config,
+        '--out',
+        tmp_path / 'b.npz',
+        '--descriptor-dropout',
+        0.5,
+        '--self-rank',
+        'natural',
+        '--interpolation',
+        'nearest',
+        *common,
+    )
+    ours, _ = load_knn_file(str(tmp_path / 'a.npz'))
+    upstream, paths = load_knn_file(str(tmp_path / 'b.npz'))
+    assert upstream.shape == ours.shape == (16, 5)
+    assert not np.array_equal(upstream, ours)
+    assert len(paths) == 16

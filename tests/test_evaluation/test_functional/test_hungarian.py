@@ -195,3 +195,56 @@ def test_fixed_assignment_is_identity_for_linear_probe():
         np.array([[1, 5], [7, 2]]), cluster_to_class=[0, 1]
     )
     assert swapped['aAcc'] == pytest.approx(3 / 15)
+
+
+def upstream_stego_miou(hist, assignment=None):
+    """Upstream UnsupervisedMetrics.compute (extra_clusters > 0), written
+    out: histogram rows of the matched clusters per class, an "Extra" row
+    of the unmatched ones and a zero column, IoU over all non-NaN
+    entries."""
+    hist = np.asarray(hist, dtype=np.float64)
+    num_clusters, num_classes = hist.shape
+    stats = hist.copy()
+    stats[num_classes:] = 0  # update() masks preds >= n_classes
+    if assignment is None:
+        from scipy.optimize import linear_sum_assignment
+
+        _, matched = linear_sum_assignment(stats.T, maximize=True)
+    else:
+        matched = np.array(assignment)
+    histogram = stats[matched]
+    missing = sorted(set(range(num_clusters)) - set(matched.tolist()))
+    histogram = np.vstack([histogram, stats[missing].sum(0, keepdims=True)])
+    histogram = np.hstack([histogram, np.zeros((num_classes + 1, 1))])
+    tp = np.diag(histogram)
+    fp = histogram.sum(0) - tp
+    fn = histogram.sum(1) - tp
+    with np.errstate(invalid='ignore', divide='ignore'):
+        iou = tp / (tp + fp + fn)
+    return np.nanmean(iou), tp.sum() / histogram.sum()
+
+
+def test_stego_policy_extra_row_enters_the_mean_with_iou_zero():
+    # C = 2, K = 3: clusters 0 and 2 matched (cluster 2's index >= C, so
+    # its pixels are dropped), cluster 1 (index < C) left unmatched while
+    # holding pixels: upstream's "Extra" row adds IoU 0 to the mean.
+    hist = np.array([[8, 1], [3, 2], [0, 6]])
+    scores = hungarian_scores(hist, 'stego', cluster_to_class=[0, -1, 1])
+    # class 0: tp 8, predicted 9, labelled 11; class 1: nothing predicted
+    iou0 = 8 / (9 + 11 - 8)
+    assert scores['mIoU'] == pytest.approx((iou0 + 0 + 0) / 3)
+    expected_miou, expected_acc = upstream_stego_miou(hist, assignment=[0, 2])
+    assert scores['mIoU'] == pytest.approx(expected_miou)
+    assert scores['aAcc'] == pytest.approx(expected_acc)
+
+
+def test_stego_policy_matches_upstream_on_random_histograms():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        num_classes = int(rng.integers(2, 5))
+        hist = rng.integers(0, 20, (num_classes + 2, num_classes))
+        hist[rng.random(hist.shape) < 0.3] = 0
+        scores = hungarian_scores(hist, 'stego')
+        expected_miou, expected_acc = upstream_stego_miou(hist)
+        assert scores['mIoU'] == pytest.approx(expected_miou, nan_ok=True)
+        assert scores['aAcc'] == pytest.approx(expected_acc, nan_ok=True)

@@ -234,3 +234,61 @@ def test_em_phase_reseeds_prototypes_that_label_no_pixel(interval):
     torch.testing.assert_close(head.teacher[1], expected)
     torch.testing.assert_close(head.student.data[0], live)
     torch.testing.assert_close(head.teacher[0], live)
+
+
+def test_learned_gain_and_dot_prediction_as_upstream():
+    # upstream: weight_norm(Conv2d(C, K, 1)) on raw features, theta_T the
+    # EMA of direction and gain, prediction softmax(theta_T^T f)
+    torch.manual_seed(0)
+    head = PrimapsHead(
+        in_channels=4,
+        num_prototypes=2,
+        prototype_gain='learned',
+        prediction_logits='dot',
+    )
+    head.set_prototypes(torch.tensor([[3.0, 0, 0, 0], [0, 2.0, 0, 0]]), 0)
+    assert head.student_gain.tolist() == [1.0, 1.0]
+    head.student_gain.data = torch.tensor([2.0, 0.5])
+    codes = torch.tensor([1.0, 4.0, 0, 0]).reshape(1, 4, 1, 1)
+    # g_k * v_k . f / |v_k|: 2 * 1, 0.5 * 4
+    assert head.student_logits(codes).flatten().tolist() == [2.0, 2.0]
+    head.ema_momentum = 0.75
+    head.update_teacher()
+    torch.testing.assert_close(head.teacher_gain, torch.tensor([1.25, 0.875]))
+    expected = torch.tensor([1.25 * 1.0, 0.875 * 4.0]).log_softmax(0)
+    torch.testing.assert_close(head.cluster_logits(codes).flatten(), expected)
+    # gradients reach the gains
+    head.student_logits(codes).sum().backward()
+    assert head.student_gain.grad.abs().sum() > 0
+
+
+def test_cosine_prediction_is_the_default():
+    head = initialised_head()
+    codes = torch.randn(1, 8, 2, 2)
+    expected = F.log_softmax(
+        2.0
+        * torch.einsum(
+            'bchw,kc->bkhw',
+            F.normalize(codes, dim=1),
+            F.normalize(head.teacher, dim=1),
+        ),
+        dim=1,
+    )
+    torch.testing.assert_close(head.cluster_logits(codes), expected)
+    assert not hasattr(head, 'student_gain')
+    with pytest.raises(ValueError, match='prototype_gain'):
+        PrimapsHead(in_channels=8, num_prototypes=3, prototype_gain='free')
+    with pytest.raises(ValueError, match='prediction_logits'):
+        PrimapsHead(in_channels=8, num_prototypes=3, prediction_logits='l2')
+
+
+def test_student_view_is_only_required_during_em():
+    head = initialised_head(kmeans_iters=2)
+    feats = [torch.randn(2, 8, 4, 4)]
+    samples = primaps_samples(2, 8)
+    views = dict(student_img=[torch.randn(2, 8, 4, 4)])
+    needed = []
+    for _ in range(4):
+        needed.append(head.required_views)
+        head.loss_by_codes(head(feats), feats, samples, {}, views)
+    assert needed == [(), (), ('student_img',), ('student_img',)]
