@@ -101,6 +101,7 @@ def demo_config(
         cfg[loader].dataset.data_root = str(data_root)
         cfg[loader].dataset.num_train = 16
         cfg[loader].dataset.num_val = 8
+        cfg[loader].dataset.num_test = 4
         cfg[loader].dataset.image_size = 64
         cfg[loader].num_workers = 0
         cfg[loader].persistent_workers = False
@@ -131,7 +132,11 @@ def primaps_demo_config(
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = cfg[loader].dataset
         dataset.update(
-            data_root=str(data_root), num_train=16, num_val=8, image_size=64
+            data_root=str(data_root),
+            num_train=16,
+            num_val=8,
+            num_test=4,
+            image_size=64,
         )
         cfg[loader].update(
             num_workers=0, persistent_workers=False, batch_size=4

@@ -2,7 +2,7 @@
 """Precompute PriMaPs mask proposals for the training images of a config.
 
     python tools/precompute_primaps.py CONFIG [--resolution 320]
-        [--psi 0.4] [--coverage 0.95] [--no-crf] [--crf-workers N]
+        [--psi PSI] [--coverage 0.95] [--no-crf] [--crf-workers N]
         [--batch-size 16] [--num-workers 4] [--device cuda]
 
 Every training image is resized (short side) and centre-cropped to
@@ -44,7 +44,12 @@ from mmuss.utils.offline_tool import (
 def parse_args() -> argparse.Namespace:
     parser = offline_tool_parser(__doc__.splitlines()[0])
     parser.add_argument('--resolution', type=int)
-    parser.add_argument('--psi', type=float, default=0.4)
+    parser.add_argument(
+        '--psi',
+        type=float,
+        help="threshold of Eq. 6; default: the config's decode_head.psi, "
+        'else 0.4 (the paper)',
+    )
     parser.add_argument('--coverage', type=float, default=0.95)
     parser.add_argument('--no-crf', action='store_true')
     parser.add_argument('--crf-workers', type=int)
@@ -73,6 +78,9 @@ def main() -> None:
     cfg = load_tool_config(args)
     dataset_cfg, _ = unwrap_dataset_cfg(cfg, args.dataloader)
     mask_dir, resolution = mask_loader_settings(dataset_cfg)
+    psi = args.psi
+    if psi is None:
+        psi = cfg.model.get('decode_head', {}).get('psi', 0.4)
     resolution = args.resolution or resolution
     dataset_cfg['pipeline'] = [
         dict(type='LoadImageFromFile'),
@@ -115,7 +123,7 @@ def main() -> None:
             feats = model.decode_head._transform_inputs(
                 model.extract_feat(data['inputs'])
             )
-            ids = principal_mask_proposals(feats, args.psi, args.coverage)
+            ids = principal_mask_proposals(feats, psi, args.coverage)
         images = torch.stack(batch['inputs']).flip(1).permute(0, 2, 3, 1)
         maps = refine_proposals(ids.cpu(), images, crf)
         for mask in maps:

@@ -1,4 +1,4 @@
-# STEGO on the embedded synthetic scenes with the demo's random-init ViT.
+# STEGO on the embedded synthetic scenes with the demo's self-supervised ViT.
 # First compute the KNN pairs, then train:
 #   python tools/precompute_knn.py configs/stego/tiny-vit_synthetic.py
 #   python tools/train.py configs/stego/tiny-vit_synthetic.py
@@ -9,10 +9,13 @@ _base_ = [
     '../_base_/schedules/stego_adam_5k.py',
 ]
 knn_file = 'nns/nns_tiny-vit_synthetic_train_none_128.npz'
-# Loss weights and shifts for this backbone and dataset: chosen, as upstream
-# STEGO tuned its own, by a small manual search on the validation mIoU
-# (self-pairs of this random ViT correlate across classes within an image,
-# so the self term gets a small weight and a high shift).
+# Loss weights and shifts for this backbone and dataset. Shifts: between the
+# mean feature correlations (centring 'stego') of same-class and
+# different-class pairs of this backbone on training scenes (self pairs 0.80
+# vs 0.25, random pairs 0.46 vs 0.00); then, as upstream STEGO tuned its own,
+# a small manual search on the validation mIoU of run seed 0 (6 settings;
+# the README lists them). This uses ground truth for a hyperparameter
+# choice, as every upstream config does; no checkpoint is selected on it.
 model = dict(
     decode_head=dict(
         _delete_=True,
@@ -24,9 +27,9 @@ model = dict(
             weight_self=0.1,
             weight_knn=0.5,
             weight_rand=1.0,
-            shift_self=0.7,
-            shift_knn=0.45,
-            shift_rand=0.47,
+            shift_self=0.5,
+            shift_knn=0.3,
+            shift_rand=0.3,
             centering='stego',
         ),
     ),
@@ -37,16 +40,7 @@ train_dataloader = dict(
         _delete_=True,
         type='KNNPairDataset',
         knn_file=knn_file,
-        dataset=dict(
-            type='SyntheticScenesDataset',
-            data_root='data/synthetic_scenes',
-            split='train',
-            pipeline=[
-                dict(type='LoadImageFromFile'),
-                dict(type='LoadAnnotations'),
-                dict(type='PackSegInputs'),
-            ],
-        ),
+        dataset={{_base_.train_dataloader.dataset}},
     )
 )
 train_cfg = dict(max_iters=2000, val_interval=1000)

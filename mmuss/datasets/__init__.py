@@ -6,6 +6,7 @@ from .knn_pair_dataset import KNNPairDataset
 from .mastr1325 import MaSTr1325Dataset
 from .pascal_voc21 import PascalVOC21Dataset
 from .potsdam3 import Potsdam3Dataset
+from .synthetic_scene_images import SyntheticSceneImages
 from .synthetic_scenes import SyntheticScenesDataset
 from .transforms import *  # noqa: F401,F403
 
@@ -18,5 +19,6 @@ __all__ = [
     'MaSTr1325Dataset',
     'PascalVOC21Dataset',
     'Potsdam3Dataset',
+    'SyntheticSceneImages',
     'SyntheticScenesDataset',
 ]

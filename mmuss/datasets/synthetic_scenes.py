@@ -14,26 +14,36 @@ from .synthetic import (
 class SyntheticScenesDataset(BaseUSSDataset):
     """The embedded default dataset: generated scenes with ground truth.
 
-    Scenes of regions from six classes (sky, vegetation, water, sand,
-    brick, road) with distinct colour and texture statistics, generated
+    Scenes of seven "stuff" classes (sky, vegetation, grass, water, sand,
+    building, road) with distinct colour and texture statistics and four
+    compact "things" (car, person, ball, sign) at several scales, generated
     deterministically on first use (no download) and then read from disk
     like any mmseg folder dataset (see
-    :func:`mmuss.datasets.synthetic.generate_synthetic_scenes`).
+    :func:`mmuss.datasets.synthetic.generate_synthetic_scenes`). Splits:
+    ``train`` and ``val`` from the generator ``seed``, ``test`` from another
+    seed (``test_seed``, a held-out set: evaluating on it checks that a
+    model generalises beyond the scenes it was tuned on).
 
     Args:
         data_root (str): Folder of the dataset; generated if missing.
-        split (str): ``'train'`` or ``'val'``. Defaults to ``'train'``.
+        split (str): ``'train'``, ``'val'`` or ``'test'``. Defaults to
+            ``'train'``.
         generate (bool): Generate the files if missing. Defaults to True.
-        seed (int): Generator seed. Defaults to 0.
+        seed (int): Generator seed of train and val. Defaults to 0.
         num_train (int): Training scenes. Defaults to 240.
         num_val (int): Validation scenes. Defaults to 48.
+        num_test (int): Held-out scenes. Defaults to 0.
+        test_seed (int, optional): Their generator seed. Defaults to
+            ``seed + 1000``.
         image_size (int): Scene size in pixels. Defaults to 128.
         illumination (float): Per-image lighting strength. Defaults to 0.
+        max_things (int): Most objects per scene. Defaults to 4.
         data_prefix (dict, optional): Defaults to the ``split`` folders.
         **kwargs: :class:`BaseUSSDataset` arguments.
     """
 
     METAINFO = dict(classes=SYNTHETIC_CLASSES, palette=SYNTHETIC_PALETTE)
+    SPLITS = ('train', 'val', 'test')
 
     def __init__(
         self,
@@ -43,16 +53,31 @@ class SyntheticScenesDataset(BaseUSSDataset):
         seed: int = 0,
         num_train: int = 240,
         num_val: int = 48,
+        num_test: int = 0,
+        test_seed: int | None = None,
         image_size: int = 128,
         illumination: float = 0.0,
+        max_things: int = 4,
         data_prefix: dict | None = None,
         **kwargs,
     ) -> None:
-        if split not in ('train', 'val'):
-            raise ValueError(f'split must be "train" or "val", got {split!r}')
+        if split not in self.SPLITS:
+            raise ValueError(
+                f'split must be one of {self.SPLITS}, got {split!r}'
+            )
+        if split == 'test' and num_test == 0:
+            raise ValueError('split="test" needs num_test > 0')
         if generate:
             generate_synthetic_scenes(
-                data_root, seed, num_train, num_val, image_size, illumination
+                data_root,
+                seed,
+                num_train,
+                num_val,
+                image_size,
+                illumination,
+                max_things,
+                num_test,
+                test_seed,
             )
         if data_prefix is None:
             data_prefix = dict(

@@ -9,7 +9,9 @@ from PIL import Image
 
 from mmuss.datasets import SyntheticScenesDataset
 from mmuss.datasets.synthetic import (
+    STUFF_CLASSES,
     SYNTHETIC_CLASSES,
+    THING_CLASSES,
     generate_scene,
     generate_synthetic_scenes,
 )
@@ -47,7 +49,7 @@ def test_generation_is_deterministic(tmp_path):
 def test_scenes_have_several_classes_with_distinct_statistics():
     colours = {c: [] for c in range(len(SYNTHETIC_CLASSES))}
     textures = {c: [] for c in range(len(SYNTHETIC_CLASSES))}
-    for index in range(30):
+    for index in range(60):
         image, labels = generate_scene(0, index, 64)
         assert image.shape == (64, 64, 3) and image.dtype == np.uint8
         assert labels.max() < len(SYNTHETIC_CLASSES)
@@ -60,13 +62,56 @@ def test_scenes_have_several_classes_with_distinct_statistics():
                 ].mean()
             )
     assert all(colours.values()), 'every class appears'
-    mean_colour = np.stack([np.mean(colours[c], 0) for c in colours])
+    stuff = [SYNTHETIC_CLASSES.index(n) for n in STUFF_CLASSES]
+    mean_colour = np.stack([np.mean(colours[c], 0) for c in stuff])
     distances = np.linalg.norm(
         mean_colour[:, None] - mean_colour[None], axis=-1
     )
-    assert distances[np.triu_indices(len(colours), 1)].min() > 15
-    smooth, speckled = np.mean(textures[0]), np.mean(textures[1])
-    assert speckled > 4 * smooth  # sky is smooth, vegetation speckled
+    assert distances[np.triu_indices(len(stuff), 1)].min() > 15
+    sky = SYNTHETIC_CLASSES.index('sky')
+    vegetation = SYNTHETIC_CLASSES.index('vegetation')
+    # sky is smooth, vegetation speckled
+    assert np.mean(textures[vegetation]) > 4 * np.mean(textures[sky])
+
+
+def test_things_are_compact_objects_on_stuff_at_several_scales():
+    areas = {name: [] for name in THING_CLASSES}
+    for index in range(200):
+        _, labels = generate_scene(0, index, 128)
+        for offset, name in enumerate(THING_CLASSES):
+            area = (labels == len(STUFF_CLASSES) + offset).sum()
+            if area:
+                areas[name].append(area)
+    for name, found in areas.items():
+        assert len(found) > 20, name
+        # from small to large objects: the largest at least 6x the smallest
+        assert max(found) > 6 * min(found), name
+        # things stay compact: well under a quarter of the image
+        assert np.median(found) < 128 * 128 / 8, name
+
+
+def test_held_out_split_comes_from_another_seed(tmp_path):
+    root = generate_synthetic_scenes(
+        str(tmp_path / 'a'), num_train=2, num_val=1, size=32, num_test=2
+    )
+    test_image = np.array(Image.open(f'{root}/images/test/00000.png'))
+    expected, _ = generate_scene(1000, 0, 32)
+    np.testing.assert_array_equal(test_image, expected)
+    train_image = np.array(Image.open(f'{root}/images/train/00000.png'))
+    assert not np.array_equal(train_image, test_image)
+    with pytest.raises(ValueError, match='test_seed must differ'):
+        generate_synthetic_scenes(str(tmp_path / 'b'), num_test=1, test_seed=0)
+    dataset = SyntheticScenesDataset(
+        data_root=root,
+        split='test',
+        num_train=2,
+        num_val=1,
+        num_test=2,
+        image_size=32,
+    )
+    assert len(dataset) == 2
+    with pytest.raises(ValueError, match='num_test'):
+        SyntheticScenesDataset(data_root=root, split='test', generate=False)
 
 
 def test_existing_dataset_is_reused_and_conflicts_are_refused(tmp_path):

@@ -6,10 +6,10 @@ from mmengine.runner import Runner
 
 def test_mismatched_class_count_fails_before_training(tmp_path):
     cfg = demo_config(tmp_path / 'work', tmp_path / 'data', max_iters=4)
-    cfg.model.num_classes = 5  # the synthetic dataset has 6 classes
+    cfg.model.num_classes = 5  # the synthetic dataset has 11 classes
     runner = Runner.from_cfg(cfg)
     with pytest.raises(
-        ValueError, match='has 6 classes but model.num_classes is 5'
+        ValueError, match='has 11 classes but model.num_classes is 5'
     ):
         runner.train()
     assert runner.iter == 0

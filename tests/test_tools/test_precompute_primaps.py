@@ -70,7 +70,7 @@ def test_tool_writes_resumes_and_feeds_training(tmp_path):
         feats = model.decode_head._transform_inputs(
             model.extract_feat(data['inputs'])
         )
-        ids = principal_mask_proposals(feats)
+        ids = principal_mask_proposals(feats, psi=cfg.model.decode_head.psi)
     rgb = torch.stack(images).flip(1).permute(0, 2, 3, 1)
     expected = refine_proposals(ids, rgb, crf=None).numpy()
     np.testing.assert_array_equal(np.stack(maps[:4]), expected)

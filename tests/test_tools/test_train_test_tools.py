@@ -68,7 +68,7 @@ def test_train_writes_checkpoint_metrics_and_pictures(demo):
     assert (root / 'work' / 'iter_8.pth').is_file()
     report = hungarian_report(root / 'work' / 'val_results')
     assert set(report['metrics']) >= {'mIoU', 'aAcc', 'linear_mIoU'}
-    assert sorted(report['assignment']) == list(range(6))
+    assert sorted(report['assignment']) == list(range(11))
     pictures = os.listdir(root / 'work' / 'val_results' / 'vis')
     assert len(pictures) == 8
 

@@ -232,7 +232,7 @@ def generate_scene(
         image[mask] = _stuff_texture(int(class_id), rng, yy, xx)[mask]
     for _ in range(int(rng.integers(0, max_things + 1))):
         thing = int(rng.integers(len(THING_CLASSES)))
-        scale = size * rng.uniform(0.06, 0.18)
+        scale = size * rng.uniform(0.08, 0.22)
         centre = rng.uniform(0.1 * size, 0.9 * size, 2)
         mask, paint = _thing_mask_and_paint(
             THING_CLASSES[thing], rng, yy, xx, centre, scale
@@ -247,6 +247,8 @@ def _expected_meta(
     seed: int,
     num_train: int,
     num_val: int,
+    num_test: int,
+    test_seed: int,
     size: int,
     illumination: float,
     max_things: int,
@@ -256,6 +258,8 @@ def _expected_meta(
         seed=seed,
         num_train=num_train,
         num_val=num_val,
+        num_test=num_test,
+        test_seed=test_seed,
         size=size,
         illumination=illumination,
         max_things=max_things,
@@ -286,6 +290,11 @@ def _write_split(
         Image.fromarray(labels).save(osp.join(label_dir, name))
 
 
+def held_out_seed(seed: int) -> int:
+    """The default generator seed of the held-out ``test`` split."""
+    return seed + 1000
+
+
 def generate_synthetic_scenes(
     data_root: str,
     seed: int = 0,
@@ -294,14 +303,19 @@ def generate_synthetic_scenes(
     size: int = 128,
     illumination: float = 0.0,
     max_things: int = 4,
+    num_test: int = 0,
+    test_seed: int | None = None,
 ) -> str:
     """Write the dataset to ``data_root`` unless it is already there.
 
     The files are written to a temporary folder beside ``data_root`` and
     moved into place in one rename, so an interrupted run never leaves a
     partial dataset and concurrent processes (distributed training) do not
-    collide. Layout: ``images/{train,val}/*.png`` (RGB) and
-    ``annotations/{train,val}/*.png`` (class ids 0-5).
+    collide. Layout: ``images/{train,val,test}/*.png`` (RGB) and
+    ``annotations/{train,val,test}/*.png`` (class ids). ``train`` and ``val``
+    are scenes 0 .. num_train + num_val - 1 of ``seed``; ``test`` holds
+    ``num_test`` scenes of another generator seed (``test_seed``), a
+    held-out set for checking generalisation.
 
     Args:
         data_root (str): Target folder.
@@ -312,6 +326,9 @@ def generate_synthetic_scenes(
         illumination (float): Per-image lighting strength (see
             :func:`illuminate`). Defaults to 0.
         max_things (int): Most objects per scene. Defaults to 4.
+        num_test (int): Held-out scenes. Defaults to 0.
+        test_seed (int, optional): Their generator seed. Defaults to
+            :func:`held_out_seed` of ``seed``.
 
     Returns:
         str: ``data_root``.
@@ -320,8 +337,22 @@ def generate_synthetic_scenes(
         FileExistsError: If ``data_root`` holds something else (another
             dataset, or this one generated with other arguments).
     """
+    if test_seed is None:
+        test_seed = held_out_seed(seed)
+    if test_seed == seed and num_test:
+        raise ValueError(
+            f'test_seed must differ from seed ({seed}): the test split is '
+            'a held-out generator seed'
+        )
     expected = _expected_meta(
-        seed, num_train, num_val, size, illumination, max_things
+        seed,
+        num_train,
+        num_val,
+        num_test,
+        test_seed,
+        size,
+        illumination,
+        max_things,
     )
     meta_path = osp.join(data_root, META_FILE)
     if osp.isfile(meta_path):
@@ -347,14 +378,15 @@ def generate_synthetic_scenes(
     # mkdtemp makes a 0700 folder; the dataset is shared like any folder
     os.chmod(staging, default_file_mode(directory=True))
     try:
-        for split, first, count in (
-            ('train', 0, num_train),
-            ('val', num_train, num_val),
+        for split, split_seed, first, count in (
+            ('train', seed, 0, num_train),
+            ('val', seed, num_train, num_val),
+            ('test', test_seed, 0, num_test),
         ):
             _write_split(
                 staging,
                 split,
-                seed,
+                split_seed,
                 first,
                 count,
                 size,

@@ -89,7 +89,8 @@ class PrimapsHead(BaseCodeHead):
         student_view (str): Data-sample field of the augmented image.
         mask_field (str): Data-sample field of the proposals.
         online_proposals (bool): Compute the proposals from the features.
-        psi (float): Threshold of the on-line proposals (Eq. 6).
+        psi (float): Threshold of Eq. 6 for the on-line proposals; also the
+            default of ``tools/precompute_primaps.py``. Defaults to 0.4.
         kmeans_reseed_interval (int): During the k-means phase, every this
             many steps, prototypes that won no feature in those steps
             (summed over ranks) are re-seeded by k-means++ from the batch's

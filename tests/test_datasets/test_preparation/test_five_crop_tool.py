@@ -67,6 +67,7 @@ def test_cli_on_a_config(tmp_path):
         data_root=str(tmp_path / 'data'),
         num_train=16,
         num_val=8,
+        num_test=4,
         image_size=64,
     )
     subprocess.run(

@@ -135,12 +135,17 @@ def test_stego_trains_through_the_runner_with_knn_pairs(tmp_path):
         data_root=str(tmp_path / 'data'),
         num_train=16,
         num_val=8,
+        num_test=4,
         image_size=64,
     )
     nns = np.array(
         [[i] + [(i + r) % 16 for r in range(1, 10)] for i in range(16)]
     )
-    save_knn_file(str(tmp_path / 'data' / 'nns' / 'knn.npz'), nns)
+    save_knn_file(
+        str(tmp_path / 'data' / 'nns' / 'knn.npz'),
+        nns,
+        [f'images/train/{i:05d}.png' for i in range(16)],
+    )
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 3
