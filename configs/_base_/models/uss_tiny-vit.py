@@ -1,7 +1,7 @@
 # The embedded default's backbone: a small ViT (4 layers, 96-d, patch 8) on
 # 128x128 images, pretrained self-supervised with mmpretrain's DenseCL on
 # 2,000 unlabelled synthetic scenes of a generator seed of their own
-# (configs/selfsup/densecl_tiny-vit-p8_synthetic.py; the weights, 1.8 MB,
+# (configs/selfsup/densecl_tiny-vit-p8_synthetic.py; the weights, 1.98 MB,
 # ship in ./weights/). Frozen, as DINO is in the papers. No download needed.
 _base_ = './uss_dino_vits8.py'
 model = dict(

@@ -93,6 +93,7 @@ class HungarianIoUMetric(BaseMetric):
         self.output_dir = output_dir
         self.num_vis_samples = num_vis_samples
         self._num_vis_kept = 0
+        self._warned_no_image = False
         self.last_assignment: np.ndarray | None = None
 
     @property
@@ -146,33 +147,69 @@ class HungarianIoUMetric(BaseMetric):
                     self.ignore_index,
                 ).numpy()
             if self._num_vis_kept < self.num_vis_samples:
-                result['vis'] = self._vis_item(
-                    data_batch, index, sample, gt, pred
-                )
-                self._num_vis_kept += 1
+                vis = self._vis_item(data_batch, index, sample, gt, pred)
+                if vis is not None:
+                    result['vis'] = vis
+                    self._num_vis_kept += 1
             self.results.append(result)
 
-    @staticmethod
     def _vis_item(
-        data_batch: dict,
+        self,
+        data_batch: dict | None,
         index: int,
         sample: dict,
         gt: torch.Tensor,
         pred: torch.Tensor,
-    ) -> dict:
-        """Image (RGB, at the ground-truth size), labels and name."""
-        image = data_batch['inputs'][index].float()[None]
-        image = F.interpolate(image, size=gt.shape, mode='bilinear')[0]
-        image = image.round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
-        if image.shape[2] == 3:
-            image = image[..., ::-1]  # mmcv loads BGR
+    ) -> dict | None:
+        """Image (RGB, at the ground-truth size), labels and name.
+
+        The image comes from the batch's ``inputs`` (inside the runner) or,
+        when the batch carries none (offline evaluation of saved
+        predictions), from the sample's ``img_path``; without either the
+        pictures are skipped with one warning.
+        """
+        image = self._vis_image(data_batch, index, sample, gt.shape)
+        if image is None:
+            return None
         name = osp.splitext(osp.basename(sample.get('img_path', 'image')))[0]
         return dict(
             name=name,
-            image=np.ascontiguousarray(image),
+            image=image,
             gt=gt.numpy().astype(np.uint8),
             pred=pred.numpy().astype(np.int32),
         )
+
+    def _vis_image(
+        self,
+        data_batch: dict | None,
+        index: int,
+        sample: dict,
+        size: tuple,
+    ) -> np.ndarray | None:
+        """RGB uint8 picture of a sample at ``size``, or None if unknown."""
+        inputs = (data_batch or {}).get('inputs')
+        if inputs is not None and index < len(inputs):
+            image = inputs[index].float()[None]
+            image = F.interpolate(image, size=size, mode='bilinear')[0]
+            image = image.round().clamp(0, 255).byte()
+            image = image.permute(1, 2, 0).numpy()
+            if image.shape[2] == 3:
+                image = image[..., ::-1]  # mmcv loads BGR
+            return np.ascontiguousarray(image)
+        img_path = sample.get('img_path')
+        if img_path and osp.isfile(img_path):
+            image = mmcv.imread(img_path, channel_order='rgb')
+            return mmcv.imresize(image, (size[1], size[0]))
+        if not self._warned_no_image:
+            print_log(
+                'HungarianIoUMetric: the batch has no "inputs" and the '
+                f'sample no readable "img_path" ({img_path!r}); pictures '
+                'are skipped (num_vis_samples=0 silences this)',
+                logger='current',
+                level=30,
+            )
+            self._warned_no_image = True
+        return None
 
     def evaluate(self, size: int) -> dict:
         """Collect from all ranks and score; restart picture selection."""

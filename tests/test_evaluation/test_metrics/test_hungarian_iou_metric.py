@@ -93,6 +93,39 @@ def test_metric_matches_functional_and_reports_linear(tmp_path):
     assert (gt_panel[2, 3] == PALETTE[int(gt[2, 3])]).all()
 
 
+def test_metric_offline_pictures_from_img_path(tmp_path, monkeypatch):
+    """Outside the runner the batch has no inputs: the picture is read from
+    img_path; without a readable image, one warning and no pictures."""
+    import numpy as np
+    from mmcv import imwrite
+
+    samples = [fake_sample(i) for i in range(2)]
+    image = np.zeros((6, 5, 3), np.uint8)
+    image[..., 0] = 200  # red in RGB
+    image_path = tmp_path / 'img.png'
+    imwrite(image[..., ::-1], str(image_path))  # mmcv writes BGR
+    samples[0]['img_path'] = str(image_path)
+    samples[1]['img_path'] = str(tmp_path / 'missing.png')
+    out = tmp_path / 'out'
+    metric = build_metric(output_dir=str(out), num_vis_samples=2)
+    messages = []
+    monkeypatch.setattr(
+        'mmuss.evaluation.metrics.hungarian_iou_metric.print_log',
+        lambda message, **kwargs: messages.append(message),
+    )
+    metric.process({}, samples)
+    metric.process(dict(data_samples=samples), samples)
+    results = metric.evaluate(4)
+    assert results['mIoU'] == pytest.approx(
+        round(expected_scores(samples * 2)['mIoU'] * 100, 2)
+    )
+    assert sorted(os.listdir(out / 'vis')) == ['img.png']
+    panel = imread(str(out / 'vis' / 'img.png'), channel_order='rgb')
+    assert (panel[0, 0] == [200, 0, 0]).all()  # the image column
+    warned = [m for m in messages if 'pictures are skipped' in m]
+    assert len(warned) == 1 and 'missing.png' in warned[0]
+
+
 def test_metric_without_linear_probe_and_explicit_clusters():
     samples = [fake_sample(i, with_linear=False) for i in range(3)]
     for sample in samples:
