@@ -2,14 +2,20 @@
 """Builders shared by the tests: tiny models and configs."""
 
 import copy
+import os
 import os.path as osp
 import subprocess
 import sys
 
+import cv2
+import mmcv
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
+
+from mmuss.datasets.transforms import dense_map_path
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(
@@ -34,7 +40,7 @@ def tiny_segmentor_cfg(
     cfg = dict(
         type='UnsupervisedEncoderDecoder',
         data_preprocessor=dict(
-            type='SegDataPreProcessor',
+            type='USSDataPreProcessor',
             mean=[123.675, 116.28, 103.53],
             std=[58.395, 57.12, 57.375],
             bgr_to_rgb=True,
@@ -177,3 +183,52 @@ def run_tool(script, *args, check=True, timeout=600):
     if check:
         assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+DEPTH_PREPROCESSOR = dict(
+    type='USSDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    size=(32, 32),
+    aux_channels=[dict(name='depth', mean=[5.0], std=[2.0])],
+)
+
+
+def write_depth_maps(data_root):
+    """A 16-bit depth PNG per scene: a fixed random depth per class plus a
+    vertical ramp, in millimetres."""
+    depth_of_class = np.random.default_rng(0).integers(1000, 9000, 256)
+    for split in ('train', 'val', 'test'):
+        folder = osp.join(data_root, 'annotations', split)
+        for name in sorted(os.listdir(folder)):
+            label = mmcv.imread(osp.join(folder, name), 'unchanged')
+            ramp = np.linspace(0, 2000, label.shape[0])[:, None]
+            depth = (depth_of_class[label] + ramp).astype(np.uint16)
+            img_path = osp.join(data_root, 'images', split, name)
+            path = dense_map_path(img_path, data_root, 'depth', '.png')
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            assert cv2.imwrite(path, depth)
+
+
+def depth_demo_config(work_dir, data_root, **kwargs):
+    """:func:`demo_config` with a 16-bit depth map per scene stacked onto
+    the image (LoadDenseMap, PackUSSInputs, USSDataPreProcessor); the
+    scenes and maps are written here."""
+    from mmuss.datasets import SyntheticScenesDataset
+
+    cfg = demo_config(work_dir, data_root, **kwargs)
+    scenes = dict(cfg.test_dataloader.dataset)
+    scenes.pop('type')
+    SyntheticScenesDataset(**dict(scenes, pipeline=[]))  # generates them
+    write_depth_maps(str(data_root))
+    load_depth = dict(
+        type='LoadDenseMap', name='depth', map_dir='depth', scale=1e-3
+    )
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        pipeline = cfg[loader].dataset.pipeline
+        pipeline.insert(1, load_depth)
+        assert pipeline[-1]['type'] == 'PackSegInputs'
+        pipeline[-1] = dict(type='PackUSSInputs')
+    cfg.model.data_preprocessor = dict(DEPTH_PREPROCESSOR, size=(64, 64))
+    return cfg

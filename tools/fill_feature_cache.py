@@ -76,9 +76,10 @@ def main() -> None:
     start, done = time.time(), 0
     for batch in loader:
         data = model.data_preprocessor(batch, True)
-        cached(data['inputs'])
+        images = model.image_inputs(data['inputs'])
+        cached(images)
         if both_orientations:
-            cached(data['inputs'].flip(-1))
+            cached(images.flip(-1))
         done += len(batch['inputs'])
         print(
             f'{done}/{len(dataset)} images '

@@ -124,7 +124,7 @@ def main() -> None:
             for sample in batch['data_samples']
         ]
         return global_descriptors(
-            model.backbone(data['inputs'])[-1],
+            model.backbone(model.image_inputs(data['inputs']))[-1],
             args.descriptor_dropout,
             seeds,
         )

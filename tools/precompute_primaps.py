@@ -121,10 +121,13 @@ def main() -> None:
         with torch.no_grad():
             data = model.data_preprocessor(batch, False)
             feats = model.decode_head._transform_inputs(
-                model.extract_feat(data['inputs'])
+                model.extract_feat(model.image_inputs(data['inputs']))
             )
             ids = principal_mask_proposals(feats, psi, args.coverage)
-        images = torch.stack(batch['inputs']).flip(1).permute(0, 2, 3, 1)
+        # colour channels (BGR -> RGB); dense maps may follow them
+        images = torch.stack(batch['inputs'])[:, [2, 1, 0]].permute(0, 2, 3, 1)
+        if images.is_floating_point():
+            images = images.round().clamp(0, 255).byte()
         maps = refine_proposals(ids.cpu(), images, crf)
         for mask in maps:
             save_image_atomic(mask.numpy(), targets[next(positions)])

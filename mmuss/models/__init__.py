@@ -1,5 +1,6 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from .backbones import *  # noqa: F401,F403
+from .data_preprocessors import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .probes import *  # noqa: F401,F403

@@ -1,7 +1,7 @@
 # Unsupervised segmentor on a frozen DINO ViT-S/8 with the baseline head
 # (cluster probe on the raw features). Method configs replace decode_head.
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
+    type='USSDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,

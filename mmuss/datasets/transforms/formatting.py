@@ -16,7 +16,9 @@ class PackUSSInputs(PackSegInputs):
     are packed like ``inputs`` (uint8 CHW) and ``map_fields`` (e.g. the
     ``primaps_map`` of :class:`LoadPseudoMask`) as (1, H, W) int64, both as
     ``PixelData`` fields of the data sample under the same names. The
-    ``random_fields`` of random transforms go to the metainfo.
+    ``random_fields`` of random transforms and the ``aux_channels`` of
+    :class:`LoadDenseMap` (dense maps stacked onto the image, packed with it
+    as float ``inputs``) go to the metainfo.
 
     Args:
         image_fields (Sequence[str]): Extra image keys.
@@ -40,6 +42,10 @@ class PackUSSInputs(PackSegInputs):
         if results.get('random_fields'):
             sample.set_metainfo(
                 {'random_fields': tuple(results['random_fields'])}
+            )
+        if results.get('aux_channels'):
+            sample.set_metainfo(
+                {'aux_channels': tuple(map(tuple, results['aux_channels']))}
             )
         for key in self.image_fields:
             image = results[key]

@@ -75,7 +75,9 @@ class PhotometricView(BaseTransform):
     paper describes photometric augmentations of the image I', which this
     follows.
 
-    Required keys: ``img`` (uint8 BGR). Added keys: ``key``,
+    Required keys: ``img`` (BGR; only its first three channels are used,
+    so dense maps stacked onto it by :class:`LoadDenseMap` are left out of
+    the view, which is a uint8 colour image). Added keys: ``key``,
     ``random_fields`` (lists ``key``: the image differs at every call, so
     the feature cache does not store it).
 
@@ -106,8 +108,11 @@ class PhotometricView(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         rng = np.random.default_rng(np.random.randint(2**31))
+        colour = results['img'][..., :3]
+        if colour.dtype != np.uint8:  # float after LoadDenseMap
+            colour = colour.round().clip(0, 255).astype(np.uint8)
         image = gaussian_blur(
-            results['img'], rng.uniform(*self.blur_sigma), self.blur_kernel
+            colour, rng.uniform(*self.blur_sigma), self.blur_kernel
         )
         if rng.random() < 0.5:
             if rng.random() < self.jitter_prob:

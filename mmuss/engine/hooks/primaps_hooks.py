@@ -143,8 +143,11 @@ class PrimapsInitHook(Hook):
         model.eval()
         for batch in runner.train_dataloader:
             data = model.data_preprocessor(batch, True)
-            backbone_feats = model.extract_feat(data['inputs'])
-            feats = head.forward(backbone_feats)
+            inputs = data['inputs']
+            backbone_feats = model.extract_feat(model.image_inputs(inputs))
+            feats = head.compute_codes(
+                backbone_feats, model.head_dense_inputs(inputs)
+            )
             flat = feats.permute(0, 2, 3, 1).reshape(-1, channels).double()
             if self.init != 'pca':
                 if not sample:  # every stride-th feature: <= max_points

@@ -189,7 +189,8 @@ class HungarianIoUMetric(BaseMetric):
         """RGB uint8 picture of a sample at ``size``, or None if unknown."""
         inputs = (data_batch or {}).get('inputs')
         if inputs is not None and index < len(inputs):
-            image = inputs[index].float()[None]
+            # the colour channels (dense maps may follow them)
+            image = inputs[index][:3].float()[None]
             image = F.interpolate(image, size=size, mode='bilinear')[0]
             image = image.round().clamp(0, 255).byte()
             image = image.permute(1, 2, 0).numpy()

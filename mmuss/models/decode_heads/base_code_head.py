@@ -27,6 +27,14 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     ``required_views``; the segmentor runs the frozen backbone on them and
     passes the features to :meth:`loss_by_codes` as ``views``.
 
+    A head that reads pixels lists them in ``required_inputs``: ``'image'``
+    (the normalised image) and the names of dense maps stacked onto it
+    (:class:`~mmuss.datasets.transforms.LoadDenseMap`, e.g. ``'depth'``).
+    The segmentor passes them, at the input resolution, as ``dense_inputs``
+    to :meth:`loss_by_codes` in training and to :meth:`compute_codes` in
+    training and at test time (whole and sliding-window inference, flip
+    augmentation: they are cropped and flipped with the image).
+
     Args:
         in_channels (int | Sequence[int]): Feature channels.
         channels (int): Code dimension D.
@@ -36,6 +44,7 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     """
 
     required_views: Tuple[str, ...] = ()
+    required_inputs: Tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -61,6 +70,23 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     def forward(self, inputs: List[Tensor]) -> Tensor:
         """Codes (B, D, h, w) of the backbone outputs ``inputs``."""
 
+    def compute_codes(
+        self,
+        inputs: List[Tensor],
+        dense_inputs: Optional[Dict[str, Tensor]] = None,
+    ) -> Tensor:
+        """Codes of the backbone outputs, for heads that also read pixels.
+
+        The segmentor's entry point. Defaults to :meth:`forward`; a head
+        whose codes depend on its ``required_inputs`` overrides this.
+
+        Args:
+            inputs (list[Tensor]): The frozen backbone outputs.
+            dense_inputs (dict[str, Tensor], optional): The
+                ``required_inputs`` (B, c, H, W), normalised.
+        """
+        return self.forward(inputs)
+
     def loss_by_codes(
         self,
         codes: Tensor,
@@ -68,6 +94,7 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
         batch_data_samples: SampleList,
         train_cfg: ConfigType,
         views: Optional[Dict[str, List[Tensor]]] = None,
+        dense_inputs: Optional[Dict[str, Tensor]] = None,
     ) -> Dict[str, Tensor]:
         """The method's unsupervised losses.
 
@@ -79,6 +106,8 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
             train_cfg (dict): The segmentor's ``train_cfg``.
             views (dict[str, list[Tensor]], optional): Frozen backbone
                 outputs of each field in ``required_views``.
+            dense_inputs (dict[str, Tensor], optional): Each name of
+                ``required_inputs``, (B, c, H, W) at the input resolution.
 
         Returns:
             dict[str, Tensor]: Losses, keys containing ``'loss'``. Empty for a
@@ -97,11 +126,11 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
         Heads with ``required_views`` need the segmentor, which computes
         the views' features.
         """
-        if self.required_views:
+        if self.required_views or self.required_inputs:
             raise RuntimeError(
                 f'{type(self).__name__} needs the views '
-                f'{self.required_views}; train it inside '
-                'UnsupervisedEncoderDecoder'
+                f'{self.required_views} and inputs {self.required_inputs}; '
+                'train it inside UnsupervisedEncoderDecoder'
             )
         return self.loss_by_codes(
             self.forward(inputs), inputs, batch_data_samples, train_cfg

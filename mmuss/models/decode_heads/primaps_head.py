@@ -342,6 +342,7 @@ class PrimapsHead(BaseCodeHead):
         batch_data_samples: SampleList,
         train_cfg: ConfigType,
         views: Optional[Dict[str, List[Tensor]]] = None,
+        dense_inputs: Optional[Dict[str, Tensor]] = None,
     ) -> Dict[str, Tensor]:
         """Eq. 9 during initialisation, then the EM step's Eq. 10."""
         if not bool(self.initialized):

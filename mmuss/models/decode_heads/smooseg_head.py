@@ -100,6 +100,7 @@ class SmooSegHead(BaseCodeHead):
         batch_data_samples: SampleList,
         train_cfg: ConfigType,
         views: Optional[Dict[str, List[Tensor]]] = None,
+        dense_inputs: Optional[Dict[str, Tensor]] = None,
     ) -> Dict[str, Tensor]:
         """Smoothness energy (head) plus data term (student prototypes)."""
         self.prototypes.update_teacher()

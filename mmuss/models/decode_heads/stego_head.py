@@ -105,6 +105,7 @@ class StegoHead(BaseCodeHead):
         batch_data_samples: SampleList,
         train_cfg: ConfigType,
         views: Optional[Dict[str, List[Tensor]]] = None,
+        dense_inputs: Optional[Dict[str, Tensor]] = None,
     ) -> Dict[str, Tensor]:
         """STEGO correspondence loss of the batch and its KNN positives."""
         knn_feats = knn_codes = None

@@ -8,6 +8,7 @@ from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 from mmseg.utils import (
     ConfigType,
     OptConfigType,
@@ -18,6 +19,7 @@ from mmseg.utils import (
 )
 from torch import Tensor
 
+from mmuss.models.data_preprocessors import IMAGE_INPUT
 from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
 from mmuss.utils.label_checks import check_label_values
@@ -66,7 +68,17 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
 
     Frozen means: ``requires_grad=False`` on every backbone parameter (so the
     optimizer constructor leaves them out), the backbone stays in eval mode
-    while the runner trains, and it runs under ``torch.no_grad``.
+    while the runner trains, and it runs under ``torch.no_grad`` unless
+    ``backbone_grad=True``: then its activations keep the autograd graph,
+    so a module that makes the backbone's *input* (a learned view) is
+    trained through it, while the backbone weights still get no gradient.
+
+    Inputs may carry dense maps stacked after the image channels
+    (:class:`~mmuss.datasets.transforms.LoadDenseMap`, laid out by
+    :class:`~mmuss.models.data_preprocessors.USSDataPreProcessor`): the
+    backbone (and the feature cache) sees only the image channels; the head
+    receives the names it lists in ``required_inputs`` as ``dense_inputs``,
+    in training and at test time, cropped and flipped with the image.
 
     The head and the cluster probe receive data samples without the
     ``label_fields`` (ground truth), so no label can reach them; only the
@@ -93,6 +105,11 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             and ``num_classes`` filled in). None disables it.
         neck (dict, optional): Trainable neck between backbone and head.
         freeze_backbone (bool): Defaults to True.
+        backbone_grad (bool): Keep the frozen backbone's autograd graph
+            for inputs that require a gradient (the feature cache is
+            bypassed for them). Defaults to False (``no_grad``; an input
+            that requires a gradient is then an error rather than a
+            silently cut gradient path).
         feature_cache (dict, optional): Cache the frozen backbone's outputs
             on disk: ``dict(cache_dir=..., dtype='float16', in_eval=False)``
             (see :class:`FeatureCache`). Training inputs (and deterministic
@@ -112,7 +129,8 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             ``probe_resolution`` ('input' | 'feature'), ``use_crf`` (bool;
             dense-CRF refinement at the input resolution) and ``crf``
             (:class:`DenseCRF` arguments).
-        data_preprocessor (dict, optional): Usually ``SegDataPreProcessor``.
+        data_preprocessor (dict, optional): ``USSDataPreProcessor`` (or
+            mmseg's ``SegDataPreProcessor`` for image-only inputs).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -125,6 +143,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         linear_probe: OptConfigType = None,
         neck: OptConfigType = None,
         freeze_backbone: bool = True,
+        backbone_grad: bool = False,
         cluster_source: str = 'probe',
         feature_cache: OptConfigType = None,
         label_fields: Sequence[str] = ('gt_sem_seg',),
@@ -144,6 +163,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         )
         self.num_classes = num_classes
         self.freeze_backbone = freeze_backbone
+        self.backbone_grad = backbone_grad
         self.label_fields = tuple(label_fields)
         code_channels = self.decode_head.channels
         if cluster_source not in ('probe', 'head'):
@@ -242,15 +262,29 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self, inputs: Tensor, cacheable: bool = True
     ) -> List[Tensor]:
         """Backbone (without gradient when frozen, through the feature cache
-        when configured) then optional neck."""
+        when configured) then optional neck.
+
+        Args:
+            inputs (Tensor): Normalised images (B, 3, H, W), the image
+                channels only (see :meth:`image_inputs`).
+            cacheable (bool): Whether the feature cache may serve them.
+        """
+        keep_graph = inputs.requires_grad and torch.is_grad_enabled()
+        if keep_graph and self.freeze_backbone and not self.backbone_grad:
+            raise ValueError(
+                'the backbone inputs require a gradient but the frozen '
+                'backbone runs under no_grad, which would cut the gradient '
+                'path; set backbone_grad=True on the segmentor'
+            )
         use_cache = (
             self.feature_cache is not None
             and cacheable
+            and not keep_graph
             and (self.training or self.cache_in_eval)
         )
         if use_cache:
             feats = self.feature_cache(inputs)
-        elif self.freeze_backbone:
+        elif self.freeze_backbone and not keep_graph:
             with torch.no_grad():
                 feats = self.backbone(inputs)
         else:
@@ -271,18 +305,26 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             dict[str, Tensor]: ``decode.*`` (the method), ``cluster_probe.*``
             and ``linear_probe.*`` losses.
         """
-        feats = self.extract_feat(inputs)
+        self._check_input_layout(inputs, data_samples)
+        images = self.image_inputs(inputs)
+        feats = self.extract_feat(images)
         unlabelled_samples = strip_ground_truth(
             data_samples, self.label_fields
         )
-        codes = self.head_codes(feats)
+        dense_inputs = self.head_dense_inputs(inputs)
+        codes = self.head_codes(feats, dense_inputs)
         views = {
-            field: self.view_features(data_samples, field, inputs)
+            field: self.view_features(data_samples, field, images)
             for field in self.decode_head.required_views
         }
         losses = add_prefix(
             self.decode_head.loss_by_codes(
-                codes, feats, unlabelled_samples, self.train_cfg, views
+                codes,
+                feats,
+                unlabelled_samples,
+                self.train_cfg,
+                views,
+                dense_inputs=dense_inputs,
             ),
             'decode',
         )
@@ -332,18 +374,79 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         return self.extract_feat(images, cacheable=not random)
 
     def _preprocess_view(self, images: Tensor) -> Tensor:
-        """Channel order and normalisation of the data preprocessor."""
-        preprocessor = self.data_preprocessor
-        images = images.float()
-        if getattr(preprocessor, 'channel_conversion', False):
-            images = images[:, [2, 1, 0]]
-        if getattr(preprocessor, '_enable_normalize', False):
-            images = (images - preprocessor.mean) / preprocessor.std
-        return images
+        """Views (B, C, H, W) as raw pixels -> the model's inputs, by the
+        model's own data preprocessor (colour order, normalisation)."""
+        data = dict(
+            inputs=list(images),
+            data_samples=[SegDataSample() for _ in range(len(images))],
+        )
+        return self.data_preprocessor(data, training=False)['inputs']
 
-    def head_codes(self, feats: List[Tensor]) -> Tensor:
+    def _input_layout(self) -> Dict[str, slice] | None:
+        """Channel range of each named input, or None for image-only
+        preprocessors (mmseg's ``SegDataPreProcessor``)."""
+        return getattr(self.data_preprocessor, 'channel_layout', None)
+
+    def image_inputs(self, inputs: Tensor) -> Tensor:
+        """The image channels of the inputs: what the backbone sees."""
+        layout = self._input_layout()
+        if layout is None:
+            return inputs
+        return inputs[:, layout[IMAGE_INPUT]]
+
+    def head_dense_inputs(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """The head's ``required_inputs`` cut from the inputs by name."""
+        required = tuple(self.decode_head.required_inputs)
+        if not required:
+            return {}
+        layout = self._input_layout() or {
+            IMAGE_INPUT: slice(0, inputs.shape[1])
+        }
+        missing = [name for name in required if name not in layout]
+        if missing:
+            raise ValueError(
+                f'{type(self.decode_head).__name__} needs the inputs '
+                f'{missing}, which the data preprocessor does not lay out '
+                f'(it has {list(layout)}): load them with LoadDenseMap and '
+                'declare them in USSDataPreProcessor(aux_channels=...)'
+            )
+        return {name: inputs[:, layout[name]] for name in required}
+
+    def _check_input_layout(
+        self, inputs: Tensor, data_samples: SampleList
+    ) -> None:
+        """Fail when the samples' stacked maps differ from the layout the
+        data preprocessor declares."""
+        layout = self._input_layout()
+        expected = [
+            (name, span.stop - span.start)
+            for name, span in (layout or {}).items()
+            if name != IMAGE_INPUT
+        ]
+        for sample in data_samples:
+            stacked = sample.metainfo.get('aux_channels', ())
+            stacked = [tuple(entry) for entry in stacked]
+            if stacked != expected:
+                hint = (
+                    ''
+                    if 'aux_channels' in sample.metainfo
+                    else '; pack the samples with PackUSSInputs, which '
+                    'records the stacked maps (PackSegInputs does not)'
+                )
+                raise ValueError(
+                    f'{sample.metainfo.get("img_path", "a sample")} carries '
+                    f'the dense maps {stacked} (LoadDenseMap) but the data '
+                    f'preprocessor lays out {expected} (USSDataPreProcessor '
+                    f'aux_channels): make them agree{hint}'
+                )
+
+    def head_codes(
+        self,
+        feats: List[Tensor],
+        dense_inputs: Dict[str, Tensor] | None = None,
+    ) -> Tensor:
         """Run the head on backbone outputs and check the codes' shape."""
-        codes = self.decode_head.forward(feats)
+        codes = self.decode_head.compute_codes(feats, dense_inputs or {})
         if codes.dim() != 4:
             shapes = [tuple(f.shape) for f in feats]
             raise ValueError(
@@ -392,11 +495,15 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
     def test_codes(self, inputs: Tensor) -> Tensor:
         """Codes for prediction, averaged with the horizontally flipped
         image's when ``test_cfg.flip`` is set."""
-        codes = self.head_codes(self.extract_feat(inputs))
+        codes = self._codes_of(inputs)
         if self.test_cfg.get('flip', False):
-            flipped = self.head_codes(self.extract_feat(inputs.flip(-1)))
-            codes = (codes + flipped.flip(-1)) / 2
+            codes = (codes + self._codes_of(inputs.flip(-1)).flip(-1)) / 2
         return codes
+
+    def _codes_of(self, inputs: Tensor) -> Tensor:
+        """Codes of full inputs (image and stacked maps)."""
+        feats = self.extract_feat(self.image_inputs(inputs))
+        return self.head_codes(feats, self.head_dense_inputs(inputs))
 
     def probe_outputs(self, codes: Tensor, size: Sequence[int]) -> Tensor:
         """Cluster log-probabilities (and linear logits) at ``size``.
@@ -480,10 +587,13 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         return self.postprocess_result(seg_logits, data_samples)
 
     def unnormalized_images(self, inputs: Tensor) -> List[np.ndarray]:
-        """(H, W, 3) uint8 images from the preprocessed ``inputs``."""
-        images = inputs.detach().float()
+        """(H, W, 3) uint8 images from the preprocessed ``inputs`` (image
+        channels only)."""
+        images = self.image_inputs(inputs.detach()).float()
         preprocessor = self.data_preprocessor
-        if getattr(preprocessor, '_enable_normalize', False):
+        if hasattr(preprocessor, 'denormalize_image'):
+            images = preprocessor.denormalize_image(images)
+        elif getattr(preprocessor, '_enable_normalize', False):
             images = images * preprocessor.std + preprocessor.mean
         images = images.round().clamp(0, 255).byte().permute(0, 2, 3, 1)
         return list(images.cpu().numpy())
@@ -518,7 +628,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self, inputs: Tensor, data_samples: OptSampleList = None
     ) -> Tensor:
         """Codes (B, D, h, w) without post-processing (``mode='tensor'``)."""
-        return self.head_codes(self.extract_feat(inputs))
+        return self._codes_of(inputs)
 
     def postprocess_result(
         self, seg_logits: Tensor, data_samples: OptSampleList = None

@@ -126,6 +126,19 @@ def test_metric_offline_pictures_from_img_path(tmp_path, monkeypatch):
     assert len(warned) == 1 and 'missing.png' in warned[0]
 
 
+def test_metric_pictures_use_the_colour_channels_of_stacked_inputs(tmp_path):
+    """Inputs with a dense map stacked after the image (LoadDenseMap)."""
+    samples = [fake_sample(0)]
+    inputs = torch.zeros(4, 6, 5)
+    inputs[2] = 200.0  # red in BGR
+    inputs[3] = 7.5  # depth
+    metric = build_metric(output_dir=str(tmp_path), num_vis_samples=1)
+    metric.process(dict(inputs=[inputs]), samples)
+    metric.evaluate(1)
+    panel = imread(str(tmp_path / 'vis' / '000.png'), channel_order='rgb')
+    assert (panel[0, 0] == [200, 0, 0]).all()
+
+
 def test_metric_without_linear_probe_and_explicit_clusters():
     samples = [fake_sample(i, with_linear=False) for i in range(3)]
     for sample in samples:

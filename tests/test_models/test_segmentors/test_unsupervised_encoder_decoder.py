@@ -22,7 +22,13 @@ class RecordingCodeHead(BaseCodeHead):
         return self.projection(self._transform_inputs(inputs))
 
     def loss_by_codes(
-        self, codes, inputs, batch_data_samples, train_cfg, views=None
+        self,
+        codes,
+        inputs,
+        batch_data_samples,
+        train_cfg,
+        views=None,
+        dense_inputs=None,
     ):
         self.seen_samples.append(batch_data_samples)
         return dict(loss_code=codes.pow(2).mean())

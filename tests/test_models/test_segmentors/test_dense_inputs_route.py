@@ -1,0 +1,218 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+"""The routes a head can use beyond backbone features: dense inputs
+stacked onto the image (training, whole / slide inference, flip), and
+gradients through the frozen backbone."""
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from helpers import (
+    DEPTH_PREPROCESSOR,
+    depth_demo_config,
+    make_samples,
+    tiny_segmentor_cfg,
+)
+from mmengine.runner import Runner
+from mmseg.registry import MODELS
+
+from mmuss.models.decode_heads import BaseCodeHead
+
+
+@MODELS.register_module(force=True)
+class DepthAwareHead(BaseCodeHead):
+    """Codes = projected features + a learned multiple of the pooled depth;
+    records the dense inputs it is given (tests only)."""
+
+    required_inputs = ('image', 'depth')
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.projection = nn.Conv2d(self.in_channels, self.channels, 1)
+        self.depth_weight = nn.Parameter(torch.ones(self.channels, 1, 1))
+        self.seen_in_codes = []
+        self.seen_in_loss = []
+
+    def forward(self, inputs):
+        return self.projection(self._transform_inputs(inputs))
+
+    def compute_codes(self, inputs, dense_inputs=None):
+        self.seen_in_codes.append(
+            {k: v.detach().clone() for k, v in dense_inputs.items()}
+        )
+        codes = self.forward(inputs)
+        depth = F.adaptive_avg_pool2d(dense_inputs['depth'], codes.shape[2:])
+        return codes + self.depth_weight * depth
+
+    def loss_by_codes(
+        self,
+        codes,
+        inputs,
+        batch_data_samples,
+        train_cfg,
+        views=None,
+        dense_inputs=None,
+    ):
+        self.seen_in_loss.append(dense_inputs)
+        return dict(loss_depth=codes.pow(2).mean())
+
+
+def depth_model(**overrides):
+    cfg = tiny_segmentor_cfg(
+        data_preprocessor=DEPTH_PREPROCESSOR,
+        decode_head=dict(type='DepthAwareHead', in_channels=32, channels=8),
+        linear=False,
+        **overrides,
+    )
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def depth_batch(batch_size=2, size=32):
+    inputs = torch.randn(batch_size, 4, size, size)
+    samples = make_samples(batch_size, size, size, 3)
+    for sample in samples:
+        sample.set_metainfo(dict(aux_channels=(('depth', 1),)))
+    return inputs, samples
+
+
+def test_training_head_gets_named_inputs_backbone_gets_the_image():
+    model = depth_model()
+    seen_by_backbone = []
+    model.backbone.register_forward_pre_hook(
+        lambda module, args: seen_by_backbone.append(args[0].shape)
+    )
+    inputs, samples = depth_batch()
+    losses = model.loss(inputs, samples)
+    assert seen_by_backbone == [(2, 3, 32, 32)]
+    received = model.decode_head.seen_in_loss[0]
+    assert list(received) == ['image', 'depth']
+    torch.testing.assert_close(received['image'], inputs[:, :3])
+    torch.testing.assert_close(received['depth'], inputs[:, 3:])
+    losses['decode.loss_depth'].backward()
+    assert model.decode_head.depth_weight.grad.abs().sum() > 0
+
+
+def test_layout_mismatches_are_errors():
+    model = depth_model()
+    inputs, samples = depth_batch()
+    for sample in samples:
+        sample.set_metainfo(dict(aux_channels=(('normal', 1),)))
+    with pytest.raises(ValueError, match=r"normal.*\('depth', 1\)"):
+        model.loss(inputs, samples)
+    plain = MODELS.build(
+        tiny_segmentor_cfg(
+            decode_head=dict(type='DepthAwareHead', in_channels=32, channels=8)
+        )
+    )
+    with pytest.raises(ValueError, match=r"\[\('depth', 1\)\].*lays out \[\]"):
+        plain.loss(*depth_batch())
+    with pytest.raises(ValueError, match=r"\['depth'\].*LoadDenseMap"):
+        plain.loss(inputs[:, :3], make_samples(2, 32, 32, 3))
+
+
+def test_whole_inference_with_flip_passes_flipped_maps():
+    model = depth_model(test_cfg=dict(mode='whole', flip=True)).eval()
+    inputs, samples = depth_batch()
+    with torch.no_grad():
+        model.predict(inputs, samples)
+    plain, flipped = model.decode_head.seen_in_codes
+    torch.testing.assert_close(plain['depth'], inputs[:, 3:])
+    torch.testing.assert_close(flipped['depth'], inputs[:, 3:].flip(-1))
+
+
+def test_slide_inference_passes_each_window_of_the_maps():
+    model = depth_model(
+        test_cfg=dict(mode='slide', crop_size=(16, 16), stride=(16, 16))
+    ).eval()
+    inputs, samples = depth_batch()
+    with torch.no_grad():
+        results = model.predict(inputs, samples)
+    windows = [
+        inputs[:, 3:, top : top + 16, left : left + 16]
+        for top in (0, 16)
+        for left in (0, 16)
+    ]
+    seen = [entry['depth'] for entry in model.decode_head.seen_in_codes]
+    assert len(seen) == 4
+    for window, received in zip(windows, seen):
+        torch.testing.assert_close(received, window)
+    assert results[0].pred_sem_seg.data.shape == (1, 32, 32)
+
+
+def test_feature_cache_is_keyed_on_the_image_channels(tmp_path):
+    model = depth_model(feature_cache=dict(cache_dir=str(tmp_path)))
+    inputs, samples = depth_batch()
+    model.loss(inputs, samples)
+    other_depth = inputs.clone()
+    other_depth[:, 3:] += 1.0
+    model.loss(other_depth, samples)
+    cache = model.feature_cache.cache
+    assert (cache.hits, cache.misses) == (2, 2)
+
+
+def test_gradient_reaches_an_input_module_through_the_frozen_backbone(
+    tmp_path,
+):
+    model = MODELS.build(
+        tiny_segmentor_cfg(
+            backbone_grad=True, feature_cache=dict(cache_dir=str(tmp_path))
+        )
+    ).double()
+    model.init_weights()
+    model.train()
+    images = torch.randn(2, 3, 32, 32, dtype=torch.float64)
+    scale = torch.tensor(1.3, dtype=torch.float64, requires_grad=True)
+
+    def loss_of(factor):
+        feats = model.extract_feat(factor * images)
+        return feats[0].pow(2).mean()
+
+    loss_of(scale).backward()
+    cache = model.feature_cache.cache
+    assert cache.hits + cache.misses == 0  # the graph-carrying call
+    with torch.no_grad():
+        loss_of(scale)
+    assert cache.misses == 2  # no graph: the cache serves (and fills)
+    model.eval()  # evaluation does not use the cache: exact features
+    step = 1e-5
+    with torch.no_grad():
+        numeric = (loss_of(scale + step) - loss_of(scale - step)) / (2 * step)
+    torch.testing.assert_close(scale.grad, numeric, rtol=1e-5, atol=1e-9)
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    assert not model.backbone.training
+
+
+def test_input_gradient_without_backbone_grad_is_an_error():
+    model = MODELS.build(tiny_segmentor_cfg())
+    images = torch.randn(1, 3, 32, 32, requires_grad=True)
+    with pytest.raises(ValueError, match='backbone_grad=True'):
+        model.extract_feat(images * 2)
+
+
+@pytest.mark.parametrize('mode', ['whole', 'slide'])
+def test_runner_trains_and_tests_a_depth_head(tmp_path, mode):
+    cfg = depth_demo_config(tmp_path / 'work', tmp_path / 'data', max_iters=4)
+    cfg.model.decode_head = dict(
+        type='DepthAwareHead', in_channels=96, channels=8
+    )
+    cfg.model.cluster_probe = dict(type='ClusterProbe', init='kmeans++')
+    cfg.model.test_cfg = dict(
+        mode=mode, crop_size=(32, 32), stride=(32, 32), flip=True
+    )
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.test()
+    assert 0 <= metrics['mIoU'] <= 100
+    head = runner.model.decode_head
+    depth = head.seen_in_codes[-1]['depth']
+    expected_window = 32 if mode == 'slide' else 64
+    assert depth.shape[-2:] == (expected_window, expected_window)
+    # the normalised depth of the synthetic maps: (1..11 m - 5) / 2
+    assert -2.5 < float(depth.min()) and float(depth.max()) < 3.5
+    # trained by the loss on depth-dependent codes (initialised to ones)
+    assert not torch.equal(
+        head.depth_weight, torch.ones_like(head.depth_weight)
+    )
