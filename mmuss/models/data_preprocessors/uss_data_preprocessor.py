@@ -122,6 +122,14 @@ class USSDataPreProcessor(SegDataPreProcessor):
             :channels
         ]
 
+    def normalize_image(self, pixels: Tensor) -> Tensor:
+        """Normalise image pixel values (B, c, H, W) already in the model's
+        channel order (e.g. a view made inside the model); differentiable.
+        """
+        mean = self.channel_mean[: self.image_channels]
+        std = self.channel_std[: self.image_channels]
+        return (pixels - mean) / std
+
     def denormalize_image(self, inputs: Tensor) -> Tensor:
         """The image channels of normalised inputs (B, C, H, W) back in
         pixel values, in the channel order the model sees."""

@@ -3,6 +3,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
+import torch.nn as nn
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
@@ -105,6 +106,9 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             and ``num_classes`` filled in). None disables it.
         neck (dict, optional): Trainable neck between backbone and head.
         freeze_backbone (bool): Defaults to True.
+        view_generators (dict, optional): Named views made inside the
+            model (:class:`BaseViewGenerator` configs), for heads that list
+            them in ``required_views`` and for ``test_cfg.tta_views``.
         backbone_grad (bool): Keep the frozen backbone's autograd graph
             for inputs that require a gradient (the feature cache is
             bypassed for them). Defaults to False (``no_grad``; an input
@@ -125,7 +129,11 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             Defaults to ``('gt_sem_seg',)``.
         train_cfg (dict, optional): Passed to the head's loss.
         test_cfg (dict, optional): ``mode`` ('whole' | 'slide', with
-            ``crop_size``/``stride``), ``flip`` (bool),
+            ``crop_size``/``stride``), ``flip`` (bool; averages codes of
+            the image and its mirror, maps included), ``tta_views``
+            (names of ``view_generators``: probabilities averaged over the
+            image and each view, mapped back by the view's ``invert``;
+            dense maps are passed unchanged with a view),
             ``probe_resolution`` ('input' | 'feature'), ``use_crf`` (bool;
             dense-CRF refinement at the input resolution) and ``crf``
             (:class:`DenseCRF` arguments).
@@ -144,6 +152,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         neck: OptConfigType = None,
         freeze_backbone: bool = True,
         backbone_grad: bool = False,
+        view_generators: OptConfigType = None,
         cluster_source: str = 'probe',
         feature_cache: OptConfigType = None,
         label_fields: Sequence[str] = ('gt_sem_seg',),
@@ -164,6 +173,12 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self.num_classes = num_classes
         self.freeze_backbone = freeze_backbone
         self.backbone_grad = backbone_grad
+        self.view_generators = nn.ModuleDict(
+            {
+                name: MODELS.build(generator)
+                for name, generator in (view_generators or {}).items()
+            }
+        )
         self.label_fields = tuple(label_fields)
         code_channels = self.decode_head.channels
         if cluster_source not in ('probe', 'head'):
@@ -314,7 +329,9 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         dense_inputs = self.head_dense_inputs(inputs)
         codes = self.head_codes(feats, dense_inputs)
         views = {
-            field: self.view_features(data_samples, field, images)
+            field: self.generated_view_features(field, inputs)
+            if field in self.view_generators
+            else self.view_features(data_samples, field, images)
             for field in self.decode_head.required_views
         }
         losses = add_prefix(
@@ -372,6 +389,36 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             field in s.metainfo.get('random_fields', ()) for s in data_samples
         )
         return self.extract_feat(images, cacheable=not random)
+
+    def generated_view(self, name: str, inputs: Tensor) -> Tensor:
+        """The normalised view ``name`` of the batch's images, made by its
+        view generator on pixel values (differentiable, so a learned
+        generator trains through the frozen backbone with
+        ``backbone_grad=True``)."""
+        preprocessor = self.data_preprocessor
+        if not hasattr(preprocessor, 'normalize_image'):
+            raise TypeError(
+                f'view generator {name!r} needs USSDataPreProcessor '
+                f'(got {type(preprocessor).__name__}), which maps views '
+                'between pixel values and model inputs'
+            )
+        pixels = preprocessor.denormalize_image(self.image_inputs(inputs))
+        view = self.view_generators[name](pixels)
+        if view.shape != pixels.shape:
+            raise ValueError(
+                f'view generator {name!r} returned {tuple(view.shape)} for '
+                f'images of {tuple(pixels.shape)}'
+            )
+        return preprocessor.normalize_image(view)
+
+    def generated_view_features(
+        self, name: str, inputs: Tensor
+    ) -> List[Tensor]:
+        """Frozen backbone features of a generated view (never cached:
+        the view may change as its generator trains)."""
+        return self.extract_feat(
+            self.generated_view(name, inputs), cacheable=False
+        )
 
     def _preprocess_view(self, images: Tensor) -> Tensor:
         """Views (B, C, H, W) as raw pixels -> the model's inputs, by the
@@ -555,7 +602,43 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         """Probe outputs (B, K [+ C], H, W) at the input size."""
         codes = self.test_codes(inputs)
         check_finite_codes(codes, batch_img_metas)
-        return self.probe_outputs(codes, inputs.shape[2:])
+        outputs = self.probe_outputs(codes, inputs.shape[2:])
+        view_names = list(self.test_cfg.get('tta_views', ()))
+        if not view_names:
+            return outputs
+        missing = [n for n in view_names if n not in self.view_generators]
+        if missing:
+            raise KeyError(
+                f'test_cfg.tta_views names {missing}, which are not in '
+                f'view_generators ({list(self.view_generators)})'
+            )
+        probs = self._output_probabilities(outputs)
+        for name in view_names:
+            view_inputs = self._with_maps(
+                self.generated_view(name, inputs), inputs
+            )
+            view_codes = self.test_codes(view_inputs)
+            check_finite_codes(view_codes, batch_img_metas)
+            view_outputs = self.probe_outputs(view_codes, inputs.shape[2:])
+            probs = probs + self.view_generators[name].invert(
+                self._output_probabilities(view_outputs)
+            )
+        return (probs / (len(view_names) + 1)).clamp_min(1e-8).log()
+
+    def _with_maps(self, view: Tensor, inputs: Tensor) -> Tensor:
+        """A normalised view image followed by the inputs' dense maps."""
+        layout = self._input_layout()
+        if layout is None:
+            return view
+        image = layout[IMAGE_INPUT]
+        return torch.cat([view, inputs[:, image.stop :]], dim=1)
+
+    def _output_probabilities(self, outputs: Tensor) -> Tensor:
+        """Cluster and linear-probe probabilities of probe outputs."""
+        parts = [outputs[:, : self.num_clusters].softmax(dim=1)]
+        if outputs.shape[1] > self.num_clusters:
+            parts.append(outputs[:, self.num_clusters :].softmax(dim=1))
+        return torch.cat(parts, dim=1)
 
     def predict(
         self, inputs: Tensor, data_samples: OptSampleList = None

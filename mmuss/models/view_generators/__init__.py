@@ -1,0 +1,6 @@
+# Copyright (c) mmuss contributors. All rights reserved.
+from .base_view_generator import BaseViewGenerator
+from .horizontal_flip_view import HorizontalFlipView
+from .pixel_affine_view import PixelAffineView
+
+__all__ = ['BaseViewGenerator', 'HorizontalFlipView', 'PixelAffineView']
