@@ -70,6 +70,26 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     def forward(self, inputs: List[Tensor]) -> Tensor:
         """Codes (B, D, h, w) of the backbone outputs ``inputs``."""
 
+    @property
+    def num_clusters(self) -> Optional[int]:
+        """Clusters K the head predicts itself (its prototypes), used with
+        the segmentor's ``cluster_source='head'``; None for heads that only
+        produce codes for the cluster probe."""
+        return None
+
+    def cluster_logits(self, codes: Tensor) -> Tensor:
+        """Cluster scores (B, K, h, w) of codes, for heads with
+        :attr:`num_clusters`. Their softmax is the head's prediction
+        probability: what test-time averaging and the dense CRF refine.
+
+        Raises:
+            TypeError: For heads that predict no clusters.
+        """
+        raise TypeError(
+            f'{type(self).__name__} predicts no clusters (num_clusters is '
+            'None); use the cluster probe (cluster_source="probe")'
+        )
+
     def compute_codes(
         self,
         inputs: List[Tensor],

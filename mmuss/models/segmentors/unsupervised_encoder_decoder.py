@@ -186,12 +186,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
                 'cluster_source must be "probe" or "head", got '
                 f'{cluster_source!r}'
             )
-        if cluster_source == 'head' and not hasattr(
-            self.decode_head, 'cluster_logits'
-        ):
+        if cluster_source == 'head' and self.decode_head.num_clusters is None:
             raise ValueError(
-                f'{type(self.decode_head).__name__} has no '
-                'cluster_logits(); use cluster_source="probe"'
+                f'{type(self.decode_head).__name__} predicts no clusters '
+                '(num_clusters is None); use cluster_source="probe"'
             )
         self.cluster_source = cluster_source
         self.cluster_probe = None

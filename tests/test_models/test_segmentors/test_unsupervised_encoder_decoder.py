@@ -269,3 +269,14 @@ def test_pooled_backbone_output_is_reported():
     inputs, samples = batch(size=64)
     with pytest.raises(ValueError, match='gap_before_final_norm=False'):
         model.loss(inputs, samples)
+
+
+def test_head_cluster_interface_is_declared_on_the_base():
+    """Heads predict no clusters unless they declare num_clusters; the
+    segmentor refuses cluster_source='head' for them by that declaration."""
+    head = MODELS.build(dict(type='IdentityHead', in_channels=32))
+    assert head.num_clusters is None
+    with pytest.raises(TypeError, match='IdentityHead predicts no clusters'):
+        head.cluster_logits(torch.zeros(1, 32, 2, 2))
+    with pytest.raises(ValueError, match='IdentityHead predicts no clusters'):
+        MODELS.build(tiny_segmentor_cfg(cluster_source='head'))
