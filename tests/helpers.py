@@ -17,6 +17,19 @@ from mmseg.structures import SegDataSample
 
 from mmuss.datasets.transforms import dense_map_path
 
+
+class ProjectionCodeHead:
+    """Mixin of the tests' toy heads: a 1x1 projection of the features
+    to the codes (combine with ``BaseCodeHead``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.projection = torch.nn.Conv2d(self.in_channels, self.channels, 1)
+
+    def forward(self, inputs):
+        return self.projection(self._transform_inputs(inputs))
+
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'baseline', 'tiny-vit_synthetic.py'

@@ -9,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from helpers import (
     DEPTH_PREPROCESSOR,
+    ProjectionCodeHead,
     depth_demo_config,
     make_samples,
     tiny_segmentor_cfg,
@@ -20,7 +21,7 @@ from mmuss.models.decode_heads import BaseCodeHead
 
 
 @MODELS.register_module(force=True)
-class DepthAwareHead(BaseCodeHead):
+class DepthAwareHead(ProjectionCodeHead, BaseCodeHead):
     """Codes = projected features + a learned multiple of the pooled depth;
     records the dense inputs it is given (tests only)."""
 
@@ -28,13 +29,9 @@ class DepthAwareHead(BaseCodeHead):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.projection = nn.Conv2d(self.in_channels, self.channels, 1)
         self.depth_weight = nn.Parameter(torch.ones(self.channels, 1, 1))
         self.seen_in_codes = []
         self.seen_in_loss = []
-
-    def forward(self, inputs):
-        return self.projection(self._transform_inputs(inputs))
 
     def compute_codes(self, inputs, dense_inputs=None):
         self.seen_in_codes.append(

@@ -2,7 +2,7 @@
 import pytest
 import torch
 import torch.nn as nn
-from helpers import make_samples, tiny_segmentor_cfg
+from helpers import ProjectionCodeHead, make_samples, tiny_segmentor_cfg
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 
@@ -10,16 +10,12 @@ from mmuss.models.decode_heads import BaseCodeHead
 
 
 @MODELS.register_module(force=True)
-class RecordingCodeHead(BaseCodeHead):
+class RecordingCodeHead(ProjectionCodeHead, BaseCodeHead):
     """A trainable head that records what it receives (tests only)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.projection = nn.Conv2d(self.in_channels, self.channels, 1)
         self.seen_samples = []
-
-    def forward(self, inputs):
-        return self.projection(self._transform_inputs(inputs))
 
     def loss_by_codes(
         self,

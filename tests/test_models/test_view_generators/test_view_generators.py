@@ -6,8 +6,7 @@ import copy
 
 import pytest
 import torch
-import torch.nn as nn
-from helpers import make_samples, tiny_segmentor_cfg
+from helpers import ProjectionCodeHead, make_samples, tiny_segmentor_cfg
 from mmseg.registry import MODELS
 
 from mmuss.models.decode_heads import BaseCodeHead
@@ -15,7 +14,7 @@ from mmuss.models.view_generators import HorizontalFlipView, PixelAffineView
 
 
 @MODELS.register_module(force=True)
-class LearnedViewHead(BaseCodeHead):
+class LearnedViewHead(ProjectionCodeHead, BaseCodeHead):
     """Codes of the batch should match the codes of a learned view
     (tests only)."""
 
@@ -23,10 +22,6 @@ class LearnedViewHead(BaseCodeHead):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.projection = nn.Conv2d(self.in_channels, self.channels, 1)
-
-    def forward(self, inputs):
-        return self.projection(self._transform_inputs(inputs))
 
     def loss_by_codes(
         self,
