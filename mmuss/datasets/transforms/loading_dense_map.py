@@ -9,6 +9,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
+from .derived_files import derived_file_path, sample_data_root
+
 DENSE_MAP_SUFFIXES = ('.png', '.npy')
 
 
@@ -18,8 +20,7 @@ def dense_map_path(
     """Where an offline tool stores the dense map of ``img_path``:
     ``<data_root>/<map_dir>/<img_path relative to data_root><suffix>``
     (the image's extension replaced)."""
-    relative = osp.relpath(img_path, data_root)
-    return osp.join(data_root, map_dir, osp.splitext(relative)[0] + suffix)
+    return derived_file_path(img_path, data_root, map_dir, suffix)
 
 
 def read_dense_map(path: str) -> np.ndarray:
@@ -118,13 +119,9 @@ class LoadDenseMap(BaseTransform):
         return values * self.scale
 
     def transform(self, results: dict) -> dict:
-        data_root = self.data_root or results.get('data_root')
-        if not data_root:
-            raise KeyError(
-                f'{type(self).__name__} needs data_root: give it, or use a '
-                f'dataset that puts it in each sample (mmuss datasets do); '
-                f'sample {results["img_path"]}'
-            )
+        data_root = sample_data_root(
+            results, self.data_root, type(self).__name__
+        )
         img_path = results['img_path']
         path = dense_map_path(img_path, data_root, self.map_dir, self.suffix)
         values = self._load(path, img_path)

@@ -8,12 +8,13 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
+from .derived_files import derived_file_path, sample_data_root
+
 
 def pseudo_mask_path(img_path: str, data_root: str, mask_dir: str) -> str:
     """Where an offline tool stores the mask map of ``img_path``:
     ``<data_root>/<mask_dir>/<img_path relative to data_root, .png>``."""
-    relative = osp.relpath(img_path, data_root)
-    return osp.join(data_root, mask_dir, osp.splitext(relative)[0] + '.png')
+    return derived_file_path(img_path, data_root, mask_dir, '.png')
 
 
 @TRANSFORMS.register_module()
@@ -51,13 +52,9 @@ class LoadPseudoMask(BaseTransform):
         self.tool = tool
 
     def transform(self, results: dict) -> dict:
-        data_root = self.data_root or results.get('data_root')
-        if not data_root:
-            raise KeyError(
-                f'{type(self).__name__} needs data_root: give it, or use a '
-                f'dataset that puts it in each sample (mmuss datasets do); '
-                f'sample {results["img_path"]}'
-            )
+        data_root = sample_data_root(
+            results, self.data_root, type(self).__name__
+        )
         path = pseudo_mask_path(results['img_path'], data_root, self.mask_dir)
         if not osp.isfile(path):
             hint = (
