@@ -228,20 +228,84 @@ def depth_demo_config(work_dir, data_root, **kwargs):
     """:func:`demo_config` with a 16-bit depth map per scene stacked onto
     the image (LoadDenseMap, PackUSSInputs, USSDataPreProcessor); the
     scenes and maps are written here."""
+    load = dict(type='LoadDenseMap', name='depth', map_dir='depth', scale=1e-3)
+    return stacked_demo_config(
+        work_dir,
+        data_root,
+        load,
+        DEPTH_PREPROCESSOR,
+        write_depth_maps,
+        **kwargs,
+    )
+
+
+MODALITY_PREPROCESSOR = dict(
+    type='USSDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    size=(32, 32),
+    aux_channels=[
+        dict(
+            name='colourmap',
+            channels=3,
+            modality=True,
+            mean=[127.5] * 3,
+            std=[64.0] * 3,
+        )
+    ],
+)
+
+
+def write_modality_images(data_root):
+    """A second modality per scene for the multi-modal route's tests: the
+    label map through a fixed random colour map (8-bit BGR PNG). Derived
+    from labels, so a test fixture only, never a training signal."""
+    colour_of_class = np.random.default_rng(1).integers(0, 256, (256, 3))
+    for split in ('train', 'val', 'test'):
+        folder = osp.join(data_root, 'annotations', split)
+        for name in sorted(os.listdir(folder)):
+            label = mmcv.imread(osp.join(folder, name), 'unchanged')
+            img_path = osp.join(data_root, 'images', split, name)
+            path = dense_map_path(img_path, data_root, 'colourmap', '.png')
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            assert cv2.imwrite(path, colour_of_class[label].astype(np.uint8))
+
+
+def stacked_demo_config(
+    work_dir, data_root, transform, preprocessor, write, **kwargs
+):
+    """:func:`demo_config` with ``transform`` (a LoadDenseMap or
+    LoadModality config) stacking a file per scene onto the image, packed
+    by PackUSSInputs and laid out by ``preprocessor``; the scenes and the
+    files (``write(data_root)``) are written here."""
     from mmuss.datasets import SyntheticScenesDataset
 
     cfg = demo_config(work_dir, data_root, **kwargs)
     scenes = dict(cfg.test_dataloader.dataset)
     scenes.pop('type')
     SyntheticScenesDataset(**dict(scenes, pipeline=[]))  # generates them
-    write_depth_maps(str(data_root))
-    load_depth = dict(
-        type='LoadDenseMap', name='depth', map_dir='depth', scale=1e-3
-    )
+    write(str(data_root))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         pipeline = cfg[loader].dataset.pipeline
-        pipeline.insert(1, load_depth)
+        pipeline.insert(1, transform)
         assert pipeline[-1]['type'] == 'PackSegInputs'
         pipeline[-1] = dict(type='PackUSSInputs')
-    cfg.model.data_preprocessor = dict(DEPTH_PREPROCESSOR, size=(64, 64))
+    cfg.model.data_preprocessor = dict(preprocessor, size=(64, 64))
     return cfg
+
+
+def modality_demo_config(work_dir, data_root, **kwargs):
+    """:func:`demo_config` with a second, label-derived modality per scene
+    (:func:`write_modality_images`) stacked by LoadModality."""
+    load = dict(
+        type='LoadModality', name='colourmap', modality_dir='colourmap'
+    )
+    return stacked_demo_config(
+        work_dir,
+        data_root,
+        load,
+        MODALITY_PREPROCESSOR,
+        write_modality_images,
+        **kwargs,
+    )

@@ -24,11 +24,11 @@ class DumpPrototypesHook(Hook):
         os.makedirs(self.out_dir, exist_ok=True)
         torch.save(
             dict(
-                teacher=head.teacher.cpu(),
-                student=head.student.detach().cpu(),
+                teacher=head.prototypes.teacher.cpu(),
+                student=head.prototypes.student.detach().cpu(),
                 steps=int(head.steps),
                 kmeans_iters=int(head.kmeans_iters),
-                ema_updates=int(head.ema_updates),
+                ema_updates=int(head.prototypes.updates),
             ),
             os.path.join(self.out_dir, f'rank{runner.rank}.pth'),
         )

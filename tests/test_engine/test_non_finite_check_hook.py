@@ -31,9 +31,7 @@ class NanLossAtStepHead(BaseCodeHead):
     def forward(self, inputs):
         return self.conv(self._transform_inputs(inputs))
 
-    def loss_by_codes(
-        self, codes, inputs, data_samples, train_cfg, views, dense_inputs
-    ):
+    def loss_by_codes(self, codes, head_inputs):
         self.calls += 1
         loss = codes.pow(2).mean()
         if self.calls in self.nan_steps:

@@ -93,8 +93,12 @@ def test_kmeans_inits_are_spherical_kmeans_of_their_features(init):
     expected = spherical_kmeans(
         points, 3, generator=torch.Generator().manual_seed(0)
     )
-    torch.testing.assert_close(head.student.data, F.normalize(expected))
-    torch.testing.assert_close(head.teacher, head.student.data)
+    torch.testing.assert_close(
+        head.prototypes.student.data, F.normalize(expected)
+    )
+    torch.testing.assert_close(
+        head.prototypes.teacher, head.prototypes.student.data
+    )
 
 
 def test_unknown_init_is_reported():
@@ -107,7 +111,7 @@ def test_em_starts_with_a_fresh_optimizer_state(reset):
     head = PrimapsHead(in_channels=8, num_prototypes=3)
     head.set_prototypes(torch.randn(3, 8), 1)
     optimizer = torch.optim.Adam(head.parameters(), lr=1e-3)
-    head.student.sum().backward()
+    head.prototypes.student.sum().backward()
     optimizer.step()  # the k-means phase's moments
     head.steps.fill_(1)
     runner = SimpleNamespace(

@@ -22,8 +22,10 @@ def test_runner_initialises_then_runs_em(tmp_path):
     assert int(head.kmeans_iters) == 4  # 1 epoch of 16 images, batch 4
     assert int(head.steps) == 16
     # EM steps 1..12, EMA every 10 -> one update
-    assert int(head.ema_updates) == 1
-    assert not torch.allclose(head.teacher, head.student.detach())
+    assert int(head.prototypes.updates) == 1
+    assert not torch.allclose(
+        head.prototypes.teacher, head.prototypes.student.detach()
+    )
     metrics = runner.val_loop.run()
     assert 0 <= metrics['mIoU'] <= 100
 

@@ -2,6 +2,7 @@
 from .five_crop import FiveCrop, crop_array, five_crop_boxes
 from .formatting import PackUSSInputs
 from .loading_dense_map import LoadDenseMap, dense_map_path, read_dense_map
+from .loading_modality import LoadModality, encode_angle
 from .loading_pseudo_mask import LoadPseudoMask, pseudo_mask_path
 from .photometric_view import (
     PhotometricView,
@@ -14,6 +15,7 @@ from .resize_center_crop import ResizeCenterCrop, resize_short_side_center_crop
 __all__ = [
     'FiveCrop',
     'LoadDenseMap',
+    'LoadModality',
     'LoadPseudoMask',
     'PackUSSInputs',
     'PhotometricView',
@@ -21,6 +23,7 @@ __all__ = [
     'color_jitter',
     'crop_array',
     'dense_map_path',
+    'encode_angle',
     'five_crop_boxes',
     'gaussian_blur',
     'grayscale',

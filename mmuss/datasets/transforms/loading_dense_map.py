@@ -118,6 +118,11 @@ class LoadDenseMap(BaseTransform):
             )
         return values * self.scale
 
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        """The channels stacked from the loaded values (as loaded here;
+        subclasses encode, e.g. :class:`LoadModality`)."""
+        return values
+
     def transform(self, results: dict) -> dict:
         data_root = sample_data_root(
             results, self.data_root, type(self).__name__
@@ -125,6 +130,12 @@ class LoadDenseMap(BaseTransform):
         img_path = results['img_path']
         path = dense_map_path(img_path, data_root, self.map_dir, self.suffix)
         values = self._load(path, img_path)
+        try:
+            values = self.encode(values)
+        except ValueError as error:
+            raise ValueError(
+                f'{self.name} map {path} of {img_path}: {error}'
+            ) from error
         image = results['img']
         if values.shape[:2] != image.shape[:2]:
             raise ValueError(

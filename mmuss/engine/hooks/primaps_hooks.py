@@ -113,13 +113,13 @@ class PrimapsInitHook(Hook):
             generator = torch.Generator().manual_seed(0)
             components = spherical_kmeans(
                 sample.float().cpu(), head.num_prototypes, generator=generator
-            ).to(head.student.device)
+            ).to(head.prototypes.student.device)
             if dist.is_initialized():
                 dist.broadcast(components, src=0)
         iters = self.kmeans_iters
         if iters is None:
             iters = self.kmeans_epochs * len(runner.train_dataloader)
-        head.set_prototypes(components.to(head.student), iters)
+        head.set_prototypes(components.to(head.prototypes.student), iters)
         print_log(
             f'PriMaPs prototypes ({self.init}) from {int(count)} features; '
             f'{iters} k-means iterations follow',
@@ -131,8 +131,8 @@ class PrimapsInitHook(Hook):
         head = model.decode_head
         world = dist.get_world_size() if dist.is_initialized() else 1
         quota = -(-self.num_images // world)
-        device = head.student.device
-        channels = head.student.shape[1]
+        device = head.prototypes.student.device
+        channels = head.prototypes.student.shape[1]
         total = torch.zeros(channels, dtype=torch.float64, device=device)
         outer = torch.zeros(
             channels, channels, dtype=torch.float64, device=device
@@ -145,8 +145,12 @@ class PrimapsInitHook(Hook):
             data = model.data_preprocessor(batch, True)
             inputs = data['inputs']
             backbone_feats = model.extract_feat(model.image_inputs(inputs))
-            feats = head.compute_codes(
-                backbone_feats, model.head_dense_inputs(inputs)
+            feats = model.head_codes(
+                model.head_inputs(
+                    inputs,
+                    backbone_feats,
+                    [sample.metainfo for sample in data['data_samples']],
+                )
             )
             flat = feats.permute(0, 2, 3, 1).reshape(-1, channels).double()
             if self.init != 'pca':

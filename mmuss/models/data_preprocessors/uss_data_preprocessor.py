@@ -18,7 +18,12 @@ class USSDataPreProcessor(SegDataPreProcessor):
     the image, by the maps' channels in ``aux_channels`` order. The image
     channels get the usual colour-order conversion and ``mean``/``std``
     normalisation; each map its own ``mean``/``std`` (default 0 / 1, i.e.
-    left as loaded). Padding, batching and test-time padding are
+    left as loaded). Maps marked ``modality=True`` are aligned 3-channel
+    modality images (:class:`~mmuss.datasets.transforms.LoadModality`: HHA
+    depth, thermal, polarisation), which the segmentor runs through the
+    frozen backbone like the image; they get the image's colour-order
+    conversion too (they are decoded like the image) and their own
+    ``mean``/``std``. Padding, batching and test-time padding are
     ``SegDataPreProcessor``'s. Inputs of the image channels alone (views
     such as KNN images) are accepted too, so every view of a model is
     normalised by this one object.
@@ -27,7 +32,8 @@ class USSDataPreProcessor(SegDataPreProcessor):
         mean (Sequence[float]): Image channel means.
         std (Sequence[float]): Image channel standard deviations.
         aux_channels (Sequence[dict]): The stacked maps, in order, each
-            ``dict(name=..., channels=1, mean=[0.], std=[1.])``.
+            ``dict(name=..., channels=1, mean=[0.], std=[1.])``, with
+            ``modality=True`` (and 3 channels) for modality images.
         image_channels (int): Channels of the image. Defaults to 3.
         **kwargs: Other ``SegDataPreProcessor`` arguments (``bgr_to_rgb``,
             ``size``, ``pad_val``, ...).
@@ -81,7 +87,20 @@ class USSDataPreProcessor(SegDataPreProcessor):
             raise ValueError(
                 f'aux input {spec["name"]!r}: std must be positive, got {std}'
             )
-        return dict(name=spec['name'], channels=channels, mean=mean, std=std)
+        modality = bool(spec.get('modality', False))
+        if modality and channels != 3:
+            raise ValueError(
+                f'modality {spec["name"]!r} must have 3 channels (the '
+                f'backbone input), got channels={channels}; encode it with '
+                'LoadModality'
+            )
+        return dict(
+            name=spec['name'],
+            channels=channels,
+            mean=mean,
+            std=std,
+            modality=modality,
+        )
 
     @property
     def num_channels(self) -> int:
@@ -97,6 +116,22 @@ class USSDataPreProcessor(SegDataPreProcessor):
             layout[spec['name']] = slice(start, start + spec['channels'])
             start += spec['channels']
         return layout
+
+    @property
+    def modalities(self) -> List[str]:
+        """Names of the stacked modality images, in stacking order."""
+        return [spec['name'] for spec in self.aux_specs if spec['modality']]
+
+    def _channel_order(self, channels: int) -> List[int]:
+        """Channel permutation of the colour-order conversion: the first
+        three image channels and each modality's three are reversed."""
+        order = list(range(channels))
+        order[:3] = [2, 1, 0]
+        for name in self.modalities:
+            span = self.channel_layout[name]
+            if span.stop <= channels:
+                order[span] = order[span][::-1]
+        return order
 
     def normalize(self, image: Tensor) -> Tensor:
         """Colour order and normalisation of one (C, H, W) input, C the
@@ -115,9 +150,7 @@ class USSDataPreProcessor(SegDataPreProcessor):
             )
         image = image.float()
         if self.convert_image_channels:
-            order = list(range(self.image_channels))
-            order[:3] = [2, 1, 0]
-            image = image[order + list(range(self.image_channels, channels))]
+            image = image[self._channel_order(channels)]
         return (image - self.channel_mean[:channels]) / self.channel_std[
             :channels
         ]

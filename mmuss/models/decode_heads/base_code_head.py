@@ -6,6 +6,8 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
+from .head_inputs import HeadInputs
+
 
 class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     """Base of the mmuss method heads: frozen features in, codes out.
@@ -22,18 +24,32 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     :meth:`loss_by_codes`. The data samples they receive never carry
     ground-truth labels (the segmentor strips them).
 
-    A head whose loss needs other images than the batch's (e.g. STEGO's
-    nearest-neighbour positives) lists the data-sample fields holding them in
-    ``required_views``; the segmentor runs the frozen backbone on them and
-    passes the features to :meth:`loss_by_codes` as ``views``.
+    A head declares what it needs beyond the backbone outputs; the
+    segmentor hands it over in one :class:`HeadInputs` object, to
+    :meth:`compute_codes` (training and test time) and :meth:`loss_by_codes`
+    (training):
 
-    A head that reads pixels lists them in ``required_inputs``: ``'image'``
-    (the normalised image) and the names of dense maps stacked onto it
-    (:class:`~mmuss.datasets.transforms.LoadDenseMap`, e.g. ``'depth'``).
-    The segmentor passes them, at the input resolution, as ``dense_inputs``
-    to :meth:`loss_by_codes` in training and to :meth:`compute_codes` in
-    training and at test time (whole and sliding-window inference, flip
-    augmentation: they are cropped and flipped with the image).
+    - ``required_views``: data-sample fields holding other images (e.g.
+      STEGO's nearest-neighbour positives) or names of the segmentor's
+      view generators; the frozen backbone's outputs on them arrive as
+      ``views`` (training).
+    - ``required_inputs``: ``'image'`` (the normalised image) and names of
+      dense maps stacked onto it
+      (:class:`~mmuss.datasets.transforms.LoadDenseMap`, e.g. ``'depth'``),
+      as ``dense_inputs`` at the input resolution, in training and at test
+      time (whole and sliding-window inference, flip and generated-view
+      augmentation: they are cropped and flipped with the image).
+    - ``required_modalities``: names of aligned modality images stacked onto
+      the image (:class:`~mmuss.datasets.transforms.LoadModality`, e.g.
+      ``'hha'``); the frozen backbone runs once per modality and its outputs
+      arrive as ``modality_feats``, in training and at test time.
+
+    Per-sample meta information (``img_metas``) is always there.
+
+    A head that predicts clusters itself (prototypes) declares
+    :attr:`num_clusters` and implements :meth:`cluster_logits`, whose
+    softmax is the probability that test-time averaging and the dense CRF
+    refine.
 
     Args:
         in_channels (int | Sequence[int]): Feature channels.
@@ -45,6 +61,7 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
 
     required_views: Tuple[str, ...] = ()
     required_inputs: Tuple[str, ...] = ()
+    required_modalities: Tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -90,44 +107,30 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
             'None); use the cluster probe (cluster_source="probe")'
         )
 
-    def compute_codes(
-        self,
-        inputs: List[Tensor],
-        dense_inputs: Optional[Dict[str, Tensor]] = None,
-    ) -> Tensor:
-        """Codes of the backbone outputs, for heads that also read pixels.
+    def compute_codes(self, head_inputs: HeadInputs) -> Tensor:
+        """Codes (B, D, h, w): the segmentor's entry point, in training and
+        at test time.
 
-        The segmentor's entry point. Defaults to :meth:`forward`; a head
-        whose codes depend on its ``required_inputs`` overrides this.
+        Defaults to :meth:`forward` on the backbone outputs; a head whose
+        codes depend on what it declares (``required_inputs``,
+        ``required_modalities``) overrides this.
 
         Args:
-            inputs (list[Tensor]): The frozen backbone outputs.
-            dense_inputs (dict[str, Tensor], optional): The
-                ``required_inputs`` (B, c, H, W), normalised.
+            head_inputs (HeadInputs): The backbone outputs and the declared
+                inputs of the batch, crop or view being coded.
         """
-        return self.forward(inputs)
+        return self.forward(head_inputs.feats)
 
     def loss_by_codes(
-        self,
-        codes: Tensor,
-        inputs: List[Tensor],
-        batch_data_samples: SampleList,
-        train_cfg: ConfigType,
-        views: Optional[Dict[str, List[Tensor]]] = None,
-        dense_inputs: Optional[Dict[str, Tensor]] = None,
+        self, codes: Tensor, head_inputs: HeadInputs
     ) -> Dict[str, Tensor]:
         """The method's unsupervised losses.
 
         Args:
-            codes (Tensor): Output of :meth:`forward` (with gradient).
-            inputs (list[Tensor]): The frozen backbone outputs.
-            batch_data_samples (list[SegDataSample]): Samples without
-                ground-truth labels.
-            train_cfg (dict): The segmentor's ``train_cfg``.
-            views (dict[str, list[Tensor]], optional): Frozen backbone
-                outputs of each field in ``required_views``.
-            dense_inputs (dict[str, Tensor], optional): Each name of
-                ``required_inputs``, (B, c, H, W) at the input resolution.
+            codes (Tensor): Output of :meth:`compute_codes` (with gradient).
+            head_inputs (HeadInputs): The backbone outputs, the samples
+                without ground-truth labels, ``train_cfg`` and every input
+                the head declares.
 
         Returns:
             dict[str, Tensor]: Losses, keys containing ``'loss'``. Empty for a
@@ -141,20 +144,30 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
         batch_data_samples: SampleList,
         train_cfg: ConfigType,
     ) -> Dict[str, Tensor]:
-        """mmseg's head interface: forward, then :meth:`loss_by_codes`.
+        """mmseg's head interface: codes, then :meth:`loss_by_codes`.
 
-        Heads with ``required_views`` need the segmentor, which computes
-        the views' features.
+        Heads that declare views, inputs or modalities need the segmentor,
+        which computes them.
         """
-        if self.required_views or self.required_inputs:
+        declared = (
+            self.required_views
+            or self.required_inputs
+            or self.required_modalities
+        )
+        if declared:
             raise RuntimeError(
                 f'{type(self).__name__} needs the views '
-                f'{self.required_views} and inputs {self.required_inputs}; '
-                'train it inside UnsupervisedEncoderDecoder'
+                f'{self.required_views}, inputs {self.required_inputs} and '
+                f'modalities {self.required_modalities}; train it inside '
+                'UnsupervisedEncoderDecoder'
             )
-        return self.loss_by_codes(
-            self.forward(inputs), inputs, batch_data_samples, train_cfg
+        head_inputs = HeadInputs(
+            feats=inputs,
+            img_metas=[sample.metainfo for sample in batch_data_samples],
+            data_samples=batch_data_samples,
+            train_cfg=train_cfg,
         )
+        return self.loss_by_codes(self.compute_codes(head_inputs), head_inputs)
 
     def predict(
         self,

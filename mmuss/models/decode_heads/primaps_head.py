@@ -3,10 +3,9 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.distributed as dist
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, SampleList
+from mmseg.utils import OptConfigType, SampleList
 from torch import Tensor
 
 from mmuss.utils.checkpoint_safety import load_checkpoint_file
@@ -14,11 +13,12 @@ from mmuss.utils.checkpoint_safety import load_checkpoint_file
 from ..losses.primaps_focal_loss import mask_mode_labels, primaps_focal_loss
 from ..probes.cluster_probe import (
     cluster_probe_loss,
-    cosine_cluster_similarity,
     kmeans_plus_plus_seeds,
 )
+from ..utils.ema_prototypes import EMAPrototypes
 from ..utils.primaps import principal_mask_proposals
 from .base_code_head import BaseCodeHead
+from .head_inputs import HeadInputs
 
 
 @MODELS.register_module()
@@ -156,18 +156,18 @@ class PrimapsHead(BaseCodeHead):
         self.prototype_gain = prototype_gain
         self.prediction_logits = prediction_logits
         self.num_prototypes = num_prototypes
-        self.student = nn.Parameter(torch.randn(num_prototypes, channels))
-        self.register_buffer('teacher', self.student.detach().clone())
-        if prototype_gain == 'learned':  # weight_norm's g, per prototype
-            self.student_gain = nn.Parameter(torch.ones(num_prototypes))
-            self.register_buffer('teacher_gain', torch.ones(num_prototypes))
+        self.prototypes = EMAPrototypes(
+            channels,
+            num_prototypes,
+            momentum=ema_momentum,
+            init='normal',
+            momentum_warmup=ema_warmup,
+            learned_gain=prototype_gain == 'learned',
+        )
         self.register_buffer('initialized', torch.tensor(False))
         self.register_buffer('kmeans_iters', torch.zeros((), dtype=torch.long))
         self.register_buffer('steps', torch.zeros((), dtype=torch.long))
-        self.register_buffer('ema_updates', torch.zeros((), dtype=torch.long))
         self.focal_gamma = focal_gamma
-        self.ema_momentum = ema_momentum
-        self.ema_warmup = ema_warmup
         self.eval_alpha = eval_alpha
         self.student_view = student_view
         self.mask_field = mask_field
@@ -232,25 +232,12 @@ class PrimapsHead(BaseCodeHead):
             self.kmeans_iters
         )
 
-    def _prototypes(self, teacher: bool) -> Tensor:
-        """(K, C) effective prototypes: unit directions, times the gains
-        when they are learned."""
-        directions = F.normalize(
-            self.teacher if teacher else self.student, dim=1
-        )
-        if self.prototype_gain == 'fixed':
-            return directions
-        gain = self.teacher_gain if teacher else self.student_gain
-        return directions * gain[:, None]
-
     def teacher_scores(self, codes: Tensor) -> Tensor:
         """theta_T's class scores (B, K, h, w): ``eval_alpha * cos`` or the
         raw dot products (``prediction_logits``)."""
         if self.prediction_logits == 'cosine':
-            return self.eval_alpha * cosine_cluster_similarity(
-                codes, self.teacher
-            )
-        return torch.einsum('bchw,kc->bkhw', codes, self._prototypes(True))
+            return self.eval_alpha * self.prototypes.teacher_similarity(codes)
+        return self.prototypes.dot(codes, teacher=True)
 
     def cluster_logits(self, codes: Tensor) -> Tensor:
         """Prediction of the momentum prototypes theta_T (log-probabilities,
@@ -259,36 +246,23 @@ class PrimapsHead(BaseCodeHead):
 
     def student_logits(self, codes: Tensor) -> Tensor:
         """``theta_S^T f`` (Eq. 10's y') with raw features."""
-        return torch.einsum('bchw,kc->bkhw', codes, self._prototypes(False))
+        return self.prototypes.dot(codes, teacher=False)
 
     @torch.no_grad()
     def set_prototypes(self, prototypes: Tensor, kmeans_iters: int) -> None:
         """Initialise theta_T and theta_S and the length of the k-means
         phase; mark the head initialised (saved with checkpoints)."""
-        self.teacher.copy_(prototypes)
-        self.student.copy_(prototypes)
-        if self.prototype_gain == 'learned':
-            self.student_gain.fill_(1.0)
-            self.teacher_gain.fill_(1.0)
+        self.prototypes.set_(prototypes)
         self.kmeans_iters.fill_(kmeans_iters)
         self.initialized.fill_(True)
 
-    @torch.no_grad()
     def update_teacher(self) -> None:
         """theta_T <- m theta_T + (1 - m) theta_S (PriMaPs Eq. 11)."""
-        self.ema_updates += 1
-        momentum = self.ema_momentum
-        if self.ema_warmup:
-            momentum = min(momentum, 1 - 1 / float(self.ema_updates))
-        self.teacher.mul_(momentum).add_(self.student, alpha=1 - momentum)
-        if self.prototype_gain == 'learned':
-            self.teacher_gain.mul_(momentum).add_(
-                self.student_gain, alpha=1 - momentum
-            )
+        self.prototypes.update_teacher()
 
     def kmeans_loss(self, codes: Tensor) -> Tensor:
         """Cosine batch k-means loss of the prototypes (PriMaPs Eq. 9)."""
-        similarity = cosine_cluster_similarity(codes.detach(), self.student)
+        similarity = self.prototypes.student_similarity(codes.detach())
         if self.kmeans_reseed_interval > 0:
             self._reseed_dead_prototypes(
                 similarity.argmax(dim=1),
@@ -324,25 +298,12 @@ class PrimapsHead(BaseCodeHead):
         seeds = kmeans_plus_plus_seeds(
             F.normalize(points.float(), dim=1),
             int(dead.sum()),
-            F.normalize(self.student.data[~dead].float(), dim=1),
+            F.normalize(self.prototypes.student.data[~dead].float(), dim=1),
         )
-        self.student.data[dead] = seeds.to(self.student)
-        self.teacher[dead] = seeds.to(self.teacher)
-        if self.prototype_gain == 'learned':
-            self.student_gain.data[dead] = 1.0
-            self.teacher_gain[dead] = 1.0
-        if dist.is_initialized():
-            dist.broadcast(self.student.data, src=0)
-            dist.broadcast(self.teacher, src=0)
+        self.prototypes.reseed_(dead, seeds)
 
     def loss_by_codes(
-        self,
-        codes: Tensor,
-        inputs: List[Tensor],
-        batch_data_samples: SampleList,
-        train_cfg: ConfigType,
-        views: Optional[Dict[str, List[Tensor]]] = None,
-        dense_inputs: Optional[Dict[str, Tensor]] = None,
+        self, codes: Tensor, head_inputs: HeadInputs
     ) -> Dict[str, Tensor]:
         """Eq. 9 during initialisation, then the EM step's Eq. 10."""
         if not bool(self.initialized):
@@ -352,12 +313,12 @@ class PrimapsHead(BaseCodeHead):
             )
         self.steps += 1
         if int(self.steps) <= int(self.kmeans_iters):
-            with torch.no_grad():  # theta_T = theta_S while initialising
-                self.teacher.copy_(self.student)
-                if self.prototype_gain == 'learned':
-                    self.teacher_gain.copy_(self.student_gain)
+            # theta_T = theta_S while initialising
+            self.prototypes.copy_student_to_teacher()
             return dict(loss_kmeans=self.kmeans_loss(codes))
-        masks = self.proposal_maps(codes, inputs, batch_data_samples)
+        masks = self.proposal_maps(
+            codes, head_inputs.feats, head_inputs.data_samples
+        )
         size = masks.shape[-2:]
         with torch.no_grad():
             teacher = F.interpolate(
@@ -379,7 +340,7 @@ class PrimapsHead(BaseCodeHead):
                 self._reseed_dead_prototypes(
                     pseudo, codes, em_step, self.em_reseed_interval
                 )
-        student_codes = self.forward(views[self.student_view])
+        student_codes = self.forward(head_inputs.view(self.student_view))
         logits = F.interpolate(
             self.student_logits(student_codes),
             size=size,

@@ -1,15 +1,16 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, SampleList
+from mmseg.utils import OptConfigType
 from torch import Tensor
 
 from ..losses.smooseg_smoothness_loss import prototype_pseudo_label_loss
 from ..utils.ema_prototypes import EMAPrototypes
 from .base_code_head import BaseCodeHead
+from .head_inputs import HeadInputs
 
 
 @MODELS.register_module()
@@ -94,19 +95,13 @@ class SmooSegHead(BaseCodeHead):
         )
 
     def loss_by_codes(
-        self,
-        codes: Tensor,
-        inputs: List[Tensor],
-        batch_data_samples: SampleList,
-        train_cfg: ConfigType,
-        views: Optional[Dict[str, List[Tensor]]] = None,
-        dense_inputs: Optional[Dict[str, Tensor]] = None,
+        self, codes: Tensor, head_inputs: HeadInputs
     ) -> Dict[str, Tensor]:
         """Smoothness energy (head) plus data term (student prototypes)."""
         self.prototypes.update_teacher()
         teacher = self.prototypes.teacher_similarity(codes)
         probs = F.softmax(teacher / self.temperature, dim=1)
-        signal = self._drop(self._transform_inputs(inputs))
+        signal = self._drop(self._transform_inputs(head_inputs.feats))
         losses = self.loss_smooth(signal, probs)
         losses['loss_data'] = prototype_pseudo_label_loss(
             self.prototypes.student_similarity(codes.detach()), teacher

@@ -3,10 +3,11 @@ from typing import Dict, List, Optional
 
 import torch.nn as nn
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, SampleList
+from mmseg.utils import OptConfigType
 from torch import Tensor
 
 from .base_code_head import BaseCodeHead
+from .head_inputs import HeadInputs
 
 
 @MODELS.register_module()
@@ -99,20 +100,14 @@ class StegoHead(BaseCodeHead):
         return self._drop(feats) if self.feature_dropout else feats
 
     def loss_by_codes(
-        self,
-        codes: Tensor,
-        inputs: List[Tensor],
-        batch_data_samples: SampleList,
-        train_cfg: ConfigType,
-        views: Optional[Dict[str, List[Tensor]]] = None,
-        dense_inputs: Optional[Dict[str, Tensor]] = None,
+        self, codes: Tensor, head_inputs: HeadInputs
     ) -> Dict[str, Tensor]:
         """STEGO correspondence loss of the batch and its KNN positives."""
         knn_feats = knn_codes = None
         if self.knn_view:
-            knn_inputs = (views or {})[self.knn_view]
+            knn_inputs = head_inputs.view(self.knn_view)
             knn_feats = self.loss_signal(knn_inputs)
             knn_codes = self.forward(knn_inputs)
         return self.loss_corr(
-            self.loss_signal(inputs), codes, knn_feats, knn_codes
+            self.loss_signal(head_inputs.feats), codes, knn_feats, knn_codes
         )

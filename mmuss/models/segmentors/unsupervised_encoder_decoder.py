@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ from mmseg.utils import (
 from torch import Tensor
 
 from mmuss.models.data_preprocessors import IMAGE_INPUT
+from mmuss.models.decode_heads.head_inputs import HeadInputs
 from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
 from mmuss.utils.label_checks import check_label_values
@@ -80,6 +81,11 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
     backbone (and the feature cache) sees only the image channels; the head
     receives the names it lists in ``required_inputs`` as ``dense_inputs``,
     in training and at test time, cropped and flipped with the image.
+    Aligned modality images stacked the same way
+    (:class:`~mmuss.datasets.transforms.LoadModality`) are run through the
+    frozen backbone once per modality for heads that list them in
+    ``required_modalities``. Everything a head sees reaches it as one
+    :class:`~mmuss.models.decode_heads.HeadInputs`.
 
     The head and the cluster probe receive data samples without the
     ``label_fields`` (ground truth), so no label can reach them; only the
@@ -133,7 +139,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             the image and its mirror, maps included), ``tta_views``
             (names of ``view_generators``: probabilities averaged over the
             image and each view, mapped back by the view's ``invert``;
-            dense maps are passed unchanged with a view),
+            dense maps and modalities follow the view's geometry),
             ``probe_resolution`` ('input' | 'feature'), ``use_crf`` (bool;
             dense-CRF refinement at the input resolution) and ``crf``
             (:class:`DenseCRF` arguments).
@@ -166,7 +172,8 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             decode_head=decode_head,
             neck=neck,
             train_cfg=train_cfg,
-            test_cfg=ConfigDict(test_cfg or {}),
+            # mmseg reads test_cfg.mode unguarded: default it to 'whole'
+            test_cfg=ConfigDict({'mode': 'whole', **(test_cfg or {})}),
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
         )
@@ -272,15 +279,21 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         return self
 
     def extract_feat(
-        self, inputs: Tensor, cacheable: bool = True
+        self,
+        inputs: Tensor,
+        cacheable: bool = True,
+        modality: Optional[str] = None,
     ) -> List[Tensor]:
         """Backbone (without gradient when frozen, through the feature cache
         when configured) then optional neck.
 
         Args:
             inputs (Tensor): Normalised images (B, 3, H, W), the image
-                channels only (see :meth:`image_inputs`).
+                channels only (see :meth:`image_inputs`), or one modality's
+                channels.
             cacheable (bool): Whether the feature cache may serve them.
+            modality (str, optional): The modality ``inputs`` are, when not
+                the image (cached under their own keys).
         """
         keep_graph = inputs.requires_grad and torch.is_grad_enabled()
         if keep_graph and self.freeze_backbone and not self.backbone_grad:
@@ -296,7 +309,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             and (self.training or self.cache_in_eval)
         )
         if use_cache:
-            feats = self.feature_cache(inputs)
+            feats = self.feature_cache(inputs, modality=modality)
         elif self.freeze_backbone and not keep_graph:
             with torch.no_grad():
                 feats = self.backbone(inputs)
@@ -320,28 +333,25 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         """
         self._check_input_layout(inputs, data_samples)
         images = self.image_inputs(inputs)
-        feats = self.extract_feat(images)
         unlabelled_samples = strip_ground_truth(
             data_samples, self.label_fields
         )
-        dense_inputs = self.head_dense_inputs(inputs)
-        codes = self.head_codes(feats, dense_inputs)
-        views = {
+        head_inputs = self.head_inputs(
+            inputs,
+            self.extract_feat(images),
+            [sample.metainfo for sample in unlabelled_samples],
+        )
+        head_inputs.data_samples = unlabelled_samples
+        head_inputs.train_cfg = self.train_cfg
+        head_inputs.views = {
             field: self.generated_view_features(field, inputs)
             if field in self.view_generators
             else self.view_features(data_samples, field, images)
             for field in self.decode_head.required_views
         }
+        codes = self.head_codes(head_inputs)
         losses = add_prefix(
-            self.decode_head.loss_by_codes(
-                codes,
-                feats,
-                unlabelled_samples,
-                self.train_cfg,
-                views,
-                dense_inputs=dense_inputs,
-            ),
-            'decode',
+            self.decode_head.loss_by_codes(codes, head_inputs), 'decode'
         )
         losses.update(self.probe_losses(codes.detach(), data_samples))
         if self.feature_cache is not None:
@@ -485,15 +495,53 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
                     f'aux_channels): make them agree{hint}'
                 )
 
-    def head_codes(
-        self,
-        feats: List[Tensor],
-        dense_inputs: Dict[str, Tensor] | None = None,
-    ) -> Tensor:
-        """Run the head on backbone outputs and check the codes' shape."""
-        codes = self.decode_head.compute_codes(feats, dense_inputs or {})
+    def head_inputs(
+        self, inputs: Tensor, feats: List[Tensor], img_metas: List[dict]
+    ) -> HeadInputs:
+        """What the head sees of full inputs whose image features are
+        ``feats``: the dense inputs and modality features it declares and
+        the samples' meta information."""
+        return HeadInputs(
+            feats=feats,
+            img_metas=list(img_metas),
+            dense_inputs=self.head_dense_inputs(inputs),
+            modality_feats=self.modality_features(inputs),
+        )
+
+    def modality_features(self, inputs: Tensor) -> Dict[str, List[Tensor]]:
+        """Frozen backbone outputs of each modality the head lists in
+        ``required_modalities``: the backbone runs once per modality, on
+        that modality's channels of the inputs."""
+        required = tuple(self.decode_head.required_modalities)
+        if not required:
+            return {}
+        head = type(self.decode_head).__name__
+        if IMAGE_INPUT in required:
+            raise ValueError(
+                f'{head} lists {IMAGE_INPUT!r} in required_modalities; the '
+                "image's features are always there (HeadInputs.feats)"
+            )
+        declared = tuple(getattr(self.data_preprocessor, 'modalities', ()))
+        missing = [name for name in required if name not in declared]
+        if missing:
+            raise ValueError(
+                f'{head} needs the modalities {missing}, which the data '
+                f'preprocessor does not declare (it has {list(declared)}): '
+                'load them with LoadModality and declare them in '
+                'USSDataPreProcessor(aux_channels=[dict(name=..., '
+                'channels=3, modality=True, mean=..., std=...)])'
+            )
+        layout = self._input_layout()
+        return {
+            name: self.extract_feat(inputs[:, layout[name]], modality=name)
+            for name in required
+        }
+
+    def head_codes(self, head_inputs: HeadInputs) -> Tensor:
+        """Run the head and check the codes' shape."""
+        codes = self.decode_head.compute_codes(head_inputs)
         if codes.dim() != 4:
-            shapes = [tuple(f.shape) for f in feats]
+            shapes = [tuple(f.shape) for f in head_inputs.feats]
             raise ValueError(
                 f'{type(self.decode_head).__name__} returned codes of shape '
                 f'{tuple(codes.shape)} from backbone outputs {shapes}; '
@@ -537,18 +585,25 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             labels.append(label)
         return torch.stack(labels).long()
 
-    def test_codes(self, inputs: Tensor) -> Tensor:
+    def test_codes(
+        self, inputs: Tensor, img_metas: Optional[List[dict]] = None
+    ) -> Tensor:
         """Codes for prediction, averaged with the horizontally flipped
         image's when ``test_cfg.flip`` is set."""
-        codes = self._codes_of(inputs)
+        codes = self._codes_of(inputs, img_metas)
         if self.test_cfg.get('flip', False):
-            codes = (codes + self._codes_of(inputs.flip(-1)).flip(-1)) / 2
+            flipped = self._codes_of(inputs.flip(-1), img_metas)
+            codes = (codes + flipped.flip(-1)) / 2
         return codes
 
-    def _codes_of(self, inputs: Tensor) -> Tensor:
-        """Codes of full inputs (image and stacked maps)."""
+    def _codes_of(
+        self, inputs: Tensor, img_metas: Optional[List[dict]] = None
+    ) -> Tensor:
+        """Codes of full inputs (image, stacked maps and modalities)."""
         feats = self.extract_feat(self.image_inputs(inputs))
-        return self.head_codes(feats, self.head_dense_inputs(inputs))
+        return self.head_codes(
+            self.head_inputs(inputs, feats, img_metas or [])
+        )
 
     def probe_outputs(self, codes: Tensor, size: Sequence[int]) -> Tensor:
         """Cluster log-probabilities (and linear logits) at ``size``.
@@ -598,7 +653,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self, inputs: Tensor, batch_img_metas: List[dict]
     ) -> Tensor:
         """Probe outputs (B, K [+ C], H, W) at the input size."""
-        codes = self.test_codes(inputs)
+        codes = self.test_codes(inputs, batch_img_metas)
         check_finite_codes(codes, batch_img_metas)
         outputs = self.probe_outputs(codes, inputs.shape[2:])
         view_names = list(self.test_cfg.get('tta_views', ()))
@@ -612,10 +667,8 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             )
         probs = self._output_probabilities(outputs)
         for name in view_names:
-            view_inputs = self._with_maps(
-                self.generated_view(name, inputs), inputs
-            )
-            view_codes = self.test_codes(view_inputs)
+            view_inputs = self._with_maps(name, inputs)
+            view_codes = self.test_codes(view_inputs, batch_img_metas)
             check_finite_codes(view_codes, batch_img_metas)
             view_outputs = self.probe_outputs(view_codes, inputs.shape[2:])
             probs = probs + self.view_generators[name].invert(
@@ -623,13 +676,20 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             )
         return (probs / (len(view_names) + 1)).clamp_min(1e-8).log()
 
-    def _with_maps(self, view: Tensor, inputs: Tensor) -> Tensor:
-        """A normalised view image followed by the inputs' dense maps."""
+    def _with_maps(self, name: str, inputs: Tensor) -> Tensor:
+        """The normalised view ``name`` of the image followed by the
+        inputs' dense maps and modalities, carried through the view's
+        geometry (a flip flips them; a colour change leaves them as they
+        are)."""
+        view = self.generated_view(name, inputs)
         layout = self._input_layout()
         if layout is None:
             return view
-        image = layout[IMAGE_INPUT]
-        return torch.cat([view, inputs[:, image.stop :]], dim=1)
+        others = inputs[:, layout[IMAGE_INPUT].stop :]
+        if not others.shape[1]:
+            return view
+        others = self.view_generators[name].apply_geometry(others)
+        return torch.cat([view, others], dim=1)
 
     def _output_probabilities(self, outputs: Tensor) -> Tensor:
         """Cluster and linear-probe probabilities of probe outputs."""
@@ -709,7 +769,8 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         self, inputs: Tensor, data_samples: OptSampleList = None
     ) -> Tensor:
         """Codes (B, D, h, w) without post-processing (``mode='tensor'``)."""
-        return self._codes_of(inputs)
+        img_metas = [sample.metainfo for sample in data_samples or []]
+        return self._codes_of(inputs, img_metas)
 
     def postprocess_result(
         self, seg_logits: Tensor, data_samples: OptSampleList = None

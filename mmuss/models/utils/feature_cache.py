@@ -76,10 +76,16 @@ def backbone_fingerprint(backbone: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def input_key(image: Tensor, fingerprint: str) -> str:
-    """Cache key of one normalised input (C, H, W) for a backbone."""
+def input_key(
+    image: Tensor, fingerprint: str, modality: Optional[str] = None
+) -> str:
+    """Cache key of one normalised input (C, H, W) for a backbone; a
+    non-RGB ``modality`` (e.g. ``'hha'``) is part of the key, so that
+    modalities never share entries even where their pixels coincide."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(fingerprint.encode())
+    if modality is not None:
+        digest.update(f'modality:{modality}'.encode())
     data = image.detach().float().cpu().contiguous()
     digest.update(str(tuple(data.shape)).encode())
     digest.update(data.numpy().tobytes())
@@ -199,17 +205,26 @@ class CachedBackbone:
         return self._fingerprint
 
     @torch.no_grad()
-    def __call__(self, inputs: Tensor, write: bool = True) -> List[Tensor]:
+    def __call__(
+        self,
+        inputs: Tensor,
+        write: bool = True,
+        modality: Optional[str] = None,
+    ) -> List[Tensor]:
         """Backbone outputs of a batch, from the cache where present.
 
         Args:
             inputs (Tensor): Normalised images (B, 3, H, W).
             write (bool): Store the outputs computed for missing inputs.
+            modality (str, optional): The modality the inputs are, for
+                non-RGB modalities (a separate key space).
 
         Returns:
             list[Tensor]: The outputs, float32 on the inputs' device.
         """
-        keys = [input_key(image, self.fingerprint) for image in inputs]
+        keys = [
+            input_key(image, self.fingerprint, modality) for image in inputs
+        ]
         found = [self.cache.get(key) for key in keys]
         missing = [i for i, f in enumerate(found) if f is None]
         if missing:

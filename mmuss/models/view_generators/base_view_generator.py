@@ -15,8 +15,10 @@ class BaseViewGenerator(nn.Module, metaclass=ABCMeta):
     pixel values in the channel order the model sees (after the data
     preprocessor's colour conversion, before its normalisation), to a view
     of the same shape; the segmentor normalises the view with its own data
-    preprocessor and runs the frozen backbone on it. Dense maps stacked
-    onto the image are not passed: views are colour images.
+    preprocessor and runs the frozen backbone on it. Dense maps and
+    modalities stacked onto the image are not passed: views are colour
+    images; where a test-time view changes the geometry, the segmentor
+    carries the maps along with :meth:`apply_geometry`.
 
     A head lists generator names in ``required_views`` (their backbone
     features reach ``loss_by_codes`` as ``views``, like data-loader views);
@@ -27,6 +29,12 @@ class BaseViewGenerator(nn.Module, metaclass=ABCMeta):
     @abstractmethod
     def forward(self, images: Tensor) -> Tensor:
         """The view (B, 3, H, W) of pixel values ``images`` (B, 3, H, W)."""
+
+    def apply_geometry(self, maps: Tensor) -> Tensor:
+        """The view's geometric change applied to dense maps (B, c, H, W)
+        aligned with the image (depth, other modalities), so they stay
+        aligned with the view. Identity for photometric views."""
+        return maps
 
     def invert(self, outputs: Tensor) -> Tensor:
         """Map dense outputs (B, K, H, W) computed on the view back to the

@@ -13,5 +13,8 @@ class HorizontalFlipView(BaseViewGenerator):
     def forward(self, images: Tensor) -> Tensor:
         return images.flip(-1)
 
+    def apply_geometry(self, maps: Tensor) -> Tensor:
+        return maps.flip(-1)
+
     def invert(self, outputs: Tensor) -> Tensor:
         return outputs.flip(-1)

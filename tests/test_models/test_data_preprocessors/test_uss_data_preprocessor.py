@@ -64,3 +64,34 @@ def test_wrong_channel_counts_and_specs_are_named():
         build(aux_channels=[dict(name='image')])
     with pytest.raises(ValueError, match='std must be positive'):
         build(aux_channels=[dict(name='depth', std=[0.0])])
+
+
+def test_modalities_get_the_colour_order_and_their_own_statistics():
+    preprocessor = build(
+        aux_channels=[
+            dict(name='depth', mean=[2.0], std=[4.0]),
+            dict(
+                name='hha',
+                channels=3,
+                modality=True,
+                mean=[10.0, 20.0, 30.0],
+                std=[2.0, 4.0, 5.0],
+            ),
+        ]
+    )
+    assert preprocessor.modalities == ['hha']
+    image = torch.randint(0, 256, (3, 4, 5)).float()
+    depth = torch.rand(1, 4, 5)
+    hha = torch.randint(0, 256, (3, 4, 5)).float()
+    out = preprocessor(
+        dict(inputs=[torch.cat([image, depth, hha])]), training=False
+    )['inputs']
+    parts = preprocessor.split(out)
+    # decoded as BGR like the image, so reversed like the image
+    expected = (
+        hha[[2, 1, 0]] - torch.tensor([10.0, 20, 30]).view(3, 1, 1)
+    ) / (torch.tensor([2.0, 4, 5]).view(3, 1, 1))
+    torch.testing.assert_close(parts['hha'][0], expected)
+    torch.testing.assert_close(parts['depth'][0], (depth - 2.0) / 4.0)
+    with pytest.raises(ValueError, match="modality 'aolp' must have 3"):
+        build(aux_channels=[dict(name='aolp', channels=1, modality=True)])

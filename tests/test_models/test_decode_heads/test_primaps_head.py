@@ -6,7 +6,7 @@ from helpers import make_samples, tiny_segmentor_cfg
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from mmuss.models.decode_heads import PrimapsHead
+from mmuss.models.decode_heads import HeadInputs, PrimapsHead
 
 
 def primaps_samples(num, size, num_classes=3):
@@ -35,18 +35,24 @@ def test_phases_kmeans_then_em():
     samples = primaps_samples(2, 8)
     views = dict(student_img=[torch.randn(2, 8, 4, 4)])
     for _ in range(2):
-        losses = head.loss_by_codes(head(feats), feats, samples, {}, views)
+        losses = head.loss_by_codes(
+            head(feats), HeadInputs(feats, data_samples=samples, views=views)
+        )
         assert set(losses) == {'loss_kmeans'}
         losses['loss_kmeans'].backward()
         # theta_T equals theta_S while initialising
-        torch.testing.assert_close(head.teacher, head.student.detach())
+        torch.testing.assert_close(
+            head.prototypes.teacher, head.prototypes.student.detach()
+        )
     assert not head.in_em_phase
-    losses = head.loss_by_codes(head(feats), feats, samples, {}, views)
+    losses = head.loss_by_codes(
+        head(feats), HeadInputs(feats, data_samples=samples, views=views)
+    )
     assert set(losses) == {'loss_focal', 'pseudo_coverage'}
     assert head.in_em_phase
     head.zero_grad()
     losses['loss_focal'].backward()
-    assert head.student.grad.abs().sum() > 0
+    assert head.prototypes.student.grad.abs().sum() > 0
 
 
 def test_em_step_pseudo_labels_are_mask_modes_of_the_teacher():
@@ -59,7 +65,7 @@ def test_em_step_pseudo_labels_are_mask_modes_of_the_teacher():
         torch.einsum(
             'bchw,kc->bkhw',
             F.normalize(codes, dim=1),
-            F.normalize(head.teacher, dim=1),
+            F.normalize(head.prototypes.teacher, dim=1),
         ),
         size=(8, 8),
         mode='bilinear',
@@ -67,7 +73,12 @@ def test_em_step_pseudo_labels_are_mask_modes_of_the_teacher():
     left = teacher[0, :, :4].flatten().mode().values
     student_codes = torch.randn(1, 8, 8, 8)
     losses = head.loss_by_codes(
-        codes, feats, samples, {}, dict(student_img=[student_codes])
+        codes,
+        HeadInputs(
+            feats,
+            data_samples=samples,
+            views=dict(student_img=[student_codes]),
+        ),
     )
     from mmuss.models.losses import primaps_focal_loss
 
@@ -75,7 +86,9 @@ def test_em_step_pseudo_labels_are_mask_modes_of_the_teacher():
     pseudo[0, :, :4] = left
     pseudo[0, :, 4:] = teacher[0, :, 4:].flatten().mode().values
     logits = torch.einsum(
-        'bchw,kc->bkhw', student_codes, F.normalize(head.student, dim=1)
+        'bchw,kc->bkhw',
+        student_codes,
+        F.normalize(head.prototypes.student, dim=1),
     )
     torch.testing.assert_close(
         losses['loss_focal'], primaps_focal_loss(logits, pseudo)
@@ -85,34 +98,38 @@ def test_em_step_pseudo_labels_are_mask_modes_of_the_teacher():
 def test_ema_update_rule_with_and_without_warmup():
     head = initialised_head()
     with torch.no_grad():
-        head.student.add_(1.0)
-    before = head.teacher.clone()
+        head.prototypes.student.add_(1.0)
+    before = head.prototypes.teacher.clone()
     head.update_teacher()
     torch.testing.assert_close(
-        head.teacher, 0.98 * before + 0.02 * head.student.detach()
+        head.prototypes.teacher,
+        0.98 * before + 0.02 * head.prototypes.student.detach(),
     )
     warm = initialised_head()
-    warm.ema_warmup = True
+    warm.prototypes.momentum_warmup = True
     with torch.no_grad():
-        warm.student.add_(1.0)
+        warm.prototypes.student.add_(1.0)
     warm.update_teacher()  # first update: decay min(0.98, 0) = 0 -> copy
-    torch.testing.assert_close(warm.teacher, warm.student.detach())
+    torch.testing.assert_close(
+        warm.prototypes.teacher, warm.prototypes.student.detach()
+    )
 
 
 def test_uninitialised_head_and_missing_masks_are_reported():
     head = PrimapsHead(in_channels=8, num_prototypes=3)
     feats = [torch.randn(2, 8, 4, 4)]
     with pytest.raises(RuntimeError, match='PrimapsInitHook'):
-        head.loss_by_codes(head(feats), feats, [], {}, {})
+        head.loss_by_codes(head(feats), HeadInputs(feats))
     head = initialised_head(kmeans_iters=0)
     samples = make_samples(2, 8, 8, 3)
     with pytest.raises(ValueError, match='precompute_primaps.py'):
         head.loss_by_codes(
             head(feats),
-            feats,
-            samples,
-            {},
-            dict(student_img=[torch.randn(2, 8, 4, 4)]),
+            HeadInputs(
+                feats,
+                data_samples=samples,
+                views=dict(student_img=[torch.randn(2, 8, 4, 4)]),
+            ),
         )
 
 
@@ -122,10 +139,11 @@ def test_online_proposals_without_precomputed_masks():
     feats = [torch.randn(2, 8, 4, 4)]
     losses = head.loss_by_codes(
         head(feats),
-        feats,
-        make_samples(2, 8, 8, 3),
-        {},
-        dict(student_img=[torch.randn(2, 8, 4, 4)]),
+        HeadInputs(
+            feats,
+            data_samples=make_samples(2, 8, 8, 3),
+            views=dict(student_img=[torch.randn(2, 8, 4, 4)]),
+        ),
     )
     assert losses['loss_focal'].isfinite()
 
@@ -148,7 +166,7 @@ def test_orthogonal_use_on_frozen_stego_codes(tmp_path):
         feature_head_checkpoint=str(tmp_path / 'stego.pth'),
     )
     head.init_weights()
-    assert head.student.shape == (3, 5)
+    assert head.prototypes.student.shape == (3, 5)
     assert all(not p.requires_grad for p in head.feature_head.parameters())
     head.train()
     assert not head.feature_head.training
@@ -187,24 +205,34 @@ def test_kmeans_phase_reseeds_prototypes_that_win_nothing():
     live, dead = torch.tensor([1.0, 0, 0, 0]), torch.tensor([-1.0, 0, 0, 0])
     head.set_prototypes(torch.stack([live, dead]), kmeans_iters=10)
     samples = primaps_samples(1, 6)
-    head.loss_by_codes(head([feats]), [feats], samples, {}, {})
-    torch.testing.assert_close(head.student.data[1], dead)  # not yet
-    head.loss_by_codes(head([feats]), [feats], samples, {}, {})
+    head.loss_by_codes(
+        head([feats]), HeadInputs([feats], data_samples=samples)
+    )
+    torch.testing.assert_close(
+        head.prototypes.student.data[1], dead
+    )  # not yet
+    head.loss_by_codes(
+        head([feats]), HeadInputs([feats], data_samples=samples)
+    )
     # re-seeded onto a feature (k-means++: the one unlike prototype 0)
-    reseeded = head.student.data[1]
+    reseeded = head.prototypes.student.data[1]
     expected = F.normalize(torch.tensor([1.0, 0.5, 0, 0]), dim=0)
     torch.testing.assert_close(reseeded, expected)
-    torch.testing.assert_close(head.student.data[0], live)
+    torch.testing.assert_close(head.prototypes.student.data[0], live)
     assert int(head.usage.sum()) == 0  # counts restart
 
 
 def test_kmeans_reseeding_is_off_by_default():
     head = initialised_head(kmeans_iters=4)
-    before = head.student.data.clone()
+    before = head.prototypes.student.data.clone()
     feats = [torch.randn(2, 8, 4, 4)]
     for _ in range(4):
-        head.loss_by_codes(head(feats), feats, primaps_samples(2, 8), {}, {})
-    torch.testing.assert_close(head.student.data, before)  # no optimiser
+        head.loss_by_codes(
+            head(feats), HeadInputs(feats, data_samples=primaps_samples(2, 8))
+        )
+    torch.testing.assert_close(
+        head.prototypes.student.data, before
+    )  # no optimiser
 
 
 @pytest.mark.parametrize('interval', [0, 2])
@@ -223,17 +251,20 @@ def test_em_phase_reseeds_prototypes_that_label_no_pixel(interval):
     samples = primaps_samples(1, 4)
     views = dict(student_img=[feats])
     for _ in range(2):
-        torch.testing.assert_close(head.student.data[1], dead)
-        head.loss_by_codes(head([feats]), [feats], samples, {}, views)
+        torch.testing.assert_close(head.prototypes.student.data[1], dead)
+        head.loss_by_codes(
+            head([feats]),
+            HeadInputs([feats], data_samples=samples, views=views),
+        )
     if interval == 0:  # the paper: a dead prototype stays dead
-        torch.testing.assert_close(head.student.data[1], dead)
-        torch.testing.assert_close(head.teacher[1], dead)
+        torch.testing.assert_close(head.prototypes.student.data[1], dead)
+        torch.testing.assert_close(head.prototypes.teacher[1], dead)
         return
     expected = F.normalize(torch.tensor([1.0, 0.5, 0, 0]), dim=0)
-    torch.testing.assert_close(head.student.data[1], expected)
-    torch.testing.assert_close(head.teacher[1], expected)
-    torch.testing.assert_close(head.student.data[0], live)
-    torch.testing.assert_close(head.teacher[0], live)
+    torch.testing.assert_close(head.prototypes.student.data[1], expected)
+    torch.testing.assert_close(head.prototypes.teacher[1], expected)
+    torch.testing.assert_close(head.prototypes.student.data[0], live)
+    torch.testing.assert_close(head.prototypes.teacher[0], live)
 
 
 def test_learned_gain_and_dot_prediction_as_upstream():
@@ -247,19 +278,21 @@ def test_learned_gain_and_dot_prediction_as_upstream():
         prediction_logits='dot',
     )
     head.set_prototypes(torch.tensor([[3.0, 0, 0, 0], [0, 2.0, 0, 0]]), 0)
-    assert head.student_gain.tolist() == [1.0, 1.0]
-    head.student_gain.data = torch.tensor([2.0, 0.5])
+    assert head.prototypes.student_gain.tolist() == [1.0, 1.0]
+    head.prototypes.student_gain.data = torch.tensor([2.0, 0.5])
     codes = torch.tensor([1.0, 4.0, 0, 0]).reshape(1, 4, 1, 1)
     # g_k * v_k . f / |v_k|: 2 * 1, 0.5 * 4
     assert head.student_logits(codes).flatten().tolist() == [2.0, 2.0]
-    head.ema_momentum = 0.75
+    head.prototypes.momentum = 0.75
     head.update_teacher()
-    torch.testing.assert_close(head.teacher_gain, torch.tensor([1.25, 0.875]))
+    torch.testing.assert_close(
+        head.prototypes.teacher_gain, torch.tensor([1.25, 0.875])
+    )
     expected = torch.tensor([1.25 * 1.0, 0.875 * 4.0]).log_softmax(0)
     torch.testing.assert_close(head.cluster_logits(codes).flatten(), expected)
     # gradients reach the gains
     head.student_logits(codes).sum().backward()
-    assert head.student_gain.grad.abs().sum() > 0
+    assert head.prototypes.student_gain.grad.abs().sum() > 0
 
 
 def test_cosine_prediction_is_the_default():
@@ -270,12 +303,12 @@ def test_cosine_prediction_is_the_default():
         * torch.einsum(
             'bchw,kc->bkhw',
             F.normalize(codes, dim=1),
-            F.normalize(head.teacher, dim=1),
+            F.normalize(head.prototypes.teacher, dim=1),
         ),
         dim=1,
     )
     torch.testing.assert_close(head.cluster_logits(codes), expected)
-    assert not hasattr(head, 'student_gain')
+    assert not hasattr(head.prototypes, 'student_gain')
     with pytest.raises(ValueError, match='prototype_gain'):
         PrimapsHead(in_channels=8, num_prototypes=3, prototype_gain='free')
     with pytest.raises(ValueError, match='prediction_logits'):
@@ -290,5 +323,7 @@ def test_student_view_is_only_required_during_em():
     needed = []
     for _ in range(4):
         needed.append(head.required_views)
-        head.loss_by_codes(head(feats), feats, samples, {}, views)
+        head.loss_by_codes(
+            head(feats), HeadInputs(feats, data_samples=samples, views=views)
+        )
     assert needed == [(), (), ('student_img',), ('student_img',)]

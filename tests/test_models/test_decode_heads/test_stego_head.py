@@ -6,7 +6,7 @@ from helpers import make_samples, tiny_stego_cfg
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from mmuss.models.decode_heads import StegoHead
+from mmuss.models.decode_heads import HeadInputs, StegoHead
 
 
 def test_projection_branches_and_shapes():
@@ -40,7 +40,8 @@ def test_loss_uses_knn_view_and_requires_it():
     feats = [torch.randn(2, 16, 5, 5)]
     codes = head(feats)
     losses = head.loss_by_codes(
-        codes, feats, [], {}, dict(knn_img=[torch.randn(2, 16, 5, 5)])
+        codes,
+        HeadInputs(feats, views=dict(knn_img=[torch.randn(2, 16, 5, 5)])),
     )
     assert set(losses) == {'loss_corr', 'corr_self', 'corr_knn', 'corr_rand'}
     losses['loss_corr'].backward()

@@ -5,53 +5,15 @@ gradients through the frozen backbone."""
 
 import pytest
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from helpers import (
     DEPTH_PREPROCESSOR,
-    ProjectionCodeHead,
     depth_demo_config,
     make_samples,
     tiny_segmentor_cfg,
 )
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
-
-from mmuss.models.decode_heads import BaseCodeHead
-
-
-@MODELS.register_module(force=True)
-class DepthAwareHead(ProjectionCodeHead, BaseCodeHead):
-    """Codes = projected features + a learned multiple of the pooled depth;
-    records the dense inputs it is given (tests only)."""
-
-    required_inputs = ('image', 'depth')
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.depth_weight = nn.Parameter(torch.ones(self.channels, 1, 1))
-        self.seen_in_codes = []
-        self.seen_in_loss = []
-
-    def compute_codes(self, inputs, dense_inputs=None):
-        self.seen_in_codes.append(
-            {k: v.detach().clone() for k, v in dense_inputs.items()}
-        )
-        codes = self.forward(inputs)
-        depth = F.adaptive_avg_pool2d(dense_inputs['depth'], codes.shape[2:])
-        return codes + self.depth_weight * depth
-
-    def loss_by_codes(
-        self,
-        codes,
-        inputs,
-        batch_data_samples,
-        train_cfg,
-        views=None,
-        dense_inputs=None,
-    ):
-        self.seen_in_loss.append(dense_inputs)
-        return dict(loss_depth=codes.pow(2).mean())
+from route_heads import DepthAwareHead  # noqa: F401 (registers it)
 
 
 def depth_model(**overrides):

@@ -17,16 +17,8 @@ class RecordingCodeHead(ProjectionCodeHead, BaseCodeHead):
         super().__init__(**kwargs)
         self.seen_samples = []
 
-    def loss_by_codes(
-        self,
-        codes,
-        inputs,
-        batch_data_samples,
-        train_cfg,
-        views=None,
-        dense_inputs=None,
-    ):
-        self.seen_samples.append(batch_data_samples)
+    def loss_by_codes(self, codes, head_inputs):
+        self.seen_samples.append(head_inputs.data_samples)
         return dict(loss_code=codes.pow(2).mean())
 
 

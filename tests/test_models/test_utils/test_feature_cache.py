@@ -79,6 +79,11 @@ def test_keys_follow_input_and_backbone():
     assert key == input_key(image.clone(), fingerprint)
     assert key != input_key(image.flip(-1), fingerprint)
     assert key != input_key(image, backbone_fingerprint(other))
+    # a non-RGB modality has its own key space; the image's key is as before
+    assert input_key(image, fingerprint, 'hha') != key
+    assert input_key(image, fingerprint, 'hha') != input_key(
+        image, fingerprint, 'thermal'
+    )
 
 
 def test_fingerprint_follows_settings_not_init_cfg():

@@ -23,16 +23,8 @@ class LearnedViewHead(ProjectionCodeHead, BaseCodeHead):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
 
-    def loss_by_codes(
-        self,
-        codes,
-        inputs,
-        batch_data_samples,
-        train_cfg,
-        views=None,
-        dense_inputs=None,
-    ):
-        view_codes = self.forward(views['learned'])
+    def loss_by_codes(self, codes, head_inputs):
+        view_codes = self.forward(head_inputs.view('learned'))
         return dict(loss_view=(codes - view_codes).pow(2).mean())
 
 
