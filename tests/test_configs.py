@@ -56,3 +56,106 @@ def test_config_builds(path, monkeypatch):
         'NonFiniteCheckHook',
         'RandomStateHook',
     } <= hook_types
+
+
+# Sibling configs: every other backbone of a method and dataset inherits the
+# DINO ViT-S/8 leaf (``_base_ = './dino_vits8_<dataset>.py'``) and overrides
+# only the backbone (that of its ``_base_/models`` file), the head width and
+# what depends on them; the head block itself is inherited.
+MODEL_BASES = {
+    'dino_vitb8': 'uss_dino_vitb8.py',
+    'dinov2_vits14': 'uss_dinov2_vits14.py',
+    'dinov2_vitb14': 'uss_dinov2_vitb14.py',
+}
+EVAL_PIPELINES = {
+    'test_pipeline',
+    'val_dataloader.dataset.pipeline',
+    'test_dataloader.dataset.pipeline',
+}
+SIBLING_FAMILIES = {
+    # method: (datasets, head type, keys a sibling may change)
+    'stego': (
+        ('cocostuff27', 'cityscapes27', 'potsdam3'),
+        'StegoHead',
+        {
+            'model.decode_head.in_channels',
+            'model.decode_head.loss_corr.',
+            'train_dataloader.dataset.knn_file',
+        },
+    ),
+    'primaps': (
+        ('cocostuff', 'cityscapes', 'potsdam'),
+        'PrimapsHead',
+        {
+            'model.decode_head.in_channels',
+            'model.data_preprocessor.size',
+            'crop_size',
+            'mask_dir',
+            'train_pipeline',
+            'train_dataloader.dataset.pipeline',
+        },
+    ),
+}
+SIBLINGS = [
+    (method, backbone, dataset)
+    for method, (datasets, _, _) in SIBLING_FAMILIES.items()
+    for backbone in MODEL_BASES
+    for dataset in datasets
+]
+
+
+def flatten(cfg, prefix=''):
+    """Dotted key -> value of a config dict (lists are values)."""
+    flat = {}
+    for key, value in cfg.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f'{prefix}{key}.'))
+        else:
+            flat[f'{prefix}{key}'] = value
+    return flat
+
+
+@pytest.mark.parametrize(
+    'method,backbone,dataset',
+    SIBLINGS,
+    ids=[f'{m}/{b}_{d}' for m, b, d in SIBLINGS],
+)
+def test_sibling_config_inherits_vits8_leaf(method, backbone, dataset):
+    datasets, head_type, allowed = SIBLING_FAMILIES[method]
+    folder = osp.join(REPO_ROOT, 'configs', method)
+    path = osp.join(folder, f'{backbone}_{dataset}.py')
+    leaf_path = osp.join(folder, f'dino_vits8_{dataset}.py')
+    with open(path) as f:
+        text = f.read()
+    assert f"_base_ = './dino_vits8_{dataset}.py'" in text
+    assert head_type not in text  # the head block is inherited
+    cfg, leaf = Config.fromfile(path), Config.fromfile(leaf_path)
+    model_base = Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'configs', '_base_', 'models', MODEL_BASES[backbone]
+        )
+    )
+    # the backbone and head width of the matching model base
+    assert cfg.model.backbone == model_base.model.backbone
+    assert (
+        cfg.model.decode_head.in_channels
+        == model_base.model.decode_head.in_channels
+    )
+    assert cfg.model.decode_head.type == head_type
+    # nothing else differs from the leaf
+    flat, flat_leaf = flatten(cfg.to_dict()), flatten(leaf.to_dict())
+    changed = {
+        k
+        for k in flat.keys() | flat_leaf.keys()
+        if flat.get(k, KeyError) != flat_leaf.get(k, KeyError)
+    }
+    allowed = allowed | {'model.backbone.'}
+    if backbone.endswith('14'):
+        allowed = allowed | EVAL_PIPELINES
+    unexpected = {
+        k
+        for k in changed
+        if k not in allowed
+        and not any(k.startswith(a) for a in allowed if a.endswith('.'))
+    }
+    assert not unexpected, unexpected

@@ -1,9 +1,10 @@
 # The baseline on an mmpretrain backbone: an MAE ViT-B/16 (patch tokens of
 # the last block). Checkpoints in mmpretrain format load through init_cfg.
+# It sets every key of the DINO backbone it replaces (type, arch, patch_size,
+# init_cfg.type/checkpoint), so a plain merge replaces it whole.
 _base_ = './dino_vits8_cocostuff27.py'
 model = dict(
     backbone=dict(
-        _delete_=True,
         type='mmpretrain.VisionTransformer',
         arch='base',
         patch_size=16,

@@ -15,9 +15,7 @@ mask_dir = 'primaps/dino_vits8'
 crop_size = (320, 320)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    decode_head=dict(
-        _delete_=True, type='PrimapsHead', in_channels=384, num_prototypes=3
-    ),
+    decode_head=dict(type='PrimapsHead', in_channels=384, num_prototypes=3),
     num_classes=3,
     cluster_source='head',
     cluster_probe=None,

@@ -1,26 +1,27 @@
-# PriMaPs-EM on frozen DINOv2 ViT-B/14 features, potsdam3 (PriMaPs Sec. 4.1:
-# batch 32, Adam 5e-3, 50 EM epochs after 2 k-means epochs, 322 crops, psi 0.4,
-# EMA every 10 steps with decay 0.98).
+# PriMaPs-EM on frozen DINOv2 ViT-B/14 features, potsdam3:
+# dino_vits8_potsdam.py with the backbone of
+# ../_base_/models/uss_dinov2_vitb14.py, the head width (768), its own
+# proposals (mask_dir) and 322 crops for training and evaluation
+# (tests/test_configs.py checks that the backbone equals that base's). The rest
+# is inherited (PriMaPs Sec. 4.1: batch 32, Adam 5e-3, 50 EM epochs after 2
+# k-means epochs, psi 0.4, EMA every 10 steps with decay 0.98).
 # Prepare the proposals first:
 #   python tools/precompute_primaps.py \
 #       configs/primaps/dinov2_vitb14_potsdam.py
-_base_ = [
-    '../_base_/models/uss_dinov2_vitb14.py',
-    '../_base_/datasets/potsdam3_primaps.py',
-    '../_base_/primaps_runtime.py',
-    '../_base_/schedules/primaps_adam_50e.py',
-]
-data_root = 'data/potsdam'
+_base_ = './dino_vits8_potsdam.py'
 mask_dir = 'primaps/dinov2_vitb14'
 crop_size = (322, 322)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    decode_head=dict(
-        _delete_=True, type='PrimapsHead', in_channels=768, num_prototypes=3
+    backbone=dict(
+        arch='dinov2-base',
+        patch_size=14,
+        init_cfg=dict(
+            checkpoint='https://dl.fbaipublicfiles.com/dinov2/'
+            'dinov2_vitb14/dinov2_vitb14_pretrain.pth'
+        ),
     ),
-    num_classes=3,
-    cluster_source='head',
-    cluster_probe=None,
+    decode_head=dict(in_channels=768),
 )
 train_pipeline = [
     dict(type='LoadImageFromFile'),

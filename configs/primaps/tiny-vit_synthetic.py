@@ -10,7 +10,6 @@ _base_ = [
 ]
 model = dict(
     decode_head=dict(
-        _delete_=True,
         type='PrimapsHead',
         in_channels=96,
         num_prototypes=11,
@@ -37,7 +36,7 @@ train_pipeline = [
     ),
 ]
 train_dataloader = dict(
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(pipeline=train_pipeline),
 )
 # 400 training images, batch 8: 50 iterations per epoch; 2 k-means epochs

@@ -1,39 +1,31 @@
-# STEGO on frozen DINO ViT-B/8 features, cocostuff27.
+# STEGO on frozen DINO ViT-B/8 features, cocostuff27: dino_vits8_cocostuff27.py
+# with the backbone of ../_base_/models/uss_dino_vitb8.py, the head width
+# (768), the loss weights and the KNN file (tests/test_configs.py checks that
+# the backbone equals that base's).
 # Loss weights and shifts: the "Cocostuff27 10/3 vit_base" block of upstream
 # train_config.yml. Upstream centring (centering='stego'): the shifts were
 # tuned with it.
-_base_ = [
-    '../_base_/models/uss_dino_vitb8.py',
-    '../_base_/datasets/cocostuff27_knn.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/stego_adam_5k.py',
-]
-crop_size = (224, 224)
+_base_ = './dino_vits8_cocostuff27.py'
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        arch='dino-base',
+        init_cfg=dict(
+            checkpoint='https://dl.fbaipublicfiles.com/dino/'
+            'dino_vitbase8_pretrain/dino_vitbase8_pretrain.pth'
+        ),
+    ),
     decode_head=dict(
-        _delete_=True,
-        type='StegoHead',
         in_channels=768,
-        channels=70,
-        projection='nonlinear',
-        dropout_ratio=0.1,
         loss_corr=dict(
-            type='StegoCorrespondenceLoss',
             weight_self=0.1,
             weight_knn=1.0,
             weight_rand=0.1538,
             shift_self=0.12,
             shift_knn=0.2,
             shift_rand=1.0,
-            num_samples=11,
-            num_negatives=5,
-            centering='stego',
         ),
     ),
-    num_classes=27,
 )
 train_dataloader = dict(
-    batch_size=16,
-    dataset=dict(knn_file='nns/nns_vit_base_cocostuff27_train_five_224.npz'),
+    dataset=dict(knn_file='nns/nns_vit_base_cocostuff27_train_five_224.npz')
 )

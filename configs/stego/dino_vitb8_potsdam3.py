@@ -1,39 +1,22 @@
-# STEGO on frozen DINO ViT-B/8 features, potsdam3.
+# STEGO on frozen DINO ViT-B/8 features, potsdam3: dino_vits8_potsdam3.py with
+# the backbone of ../_base_/models/uss_dino_vitb8.py, the head width (768) and
+# the KNN file (tests/test_configs.py checks that the backbone equals that
+# base's).
 # Loss weights and shifts: the "Potsdam vit small 1/31/22" block of upstream
-# train_config.yml (upstream has no ViT-B Potsdam block). Upstream centring
-# (centering='stego'): the shifts were tuned with it.
-_base_ = [
-    '../_base_/models/uss_dino_vitb8.py',
-    '../_base_/datasets/potsdam3_knn.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/stego_adam_5k.py',
-]
-crop_size = (224, 224)
+# train_config.yml (upstream has no ViT-B Potsdam block), as for ViT-S/8
+# (inherited). Upstream centring (centering='stego'): the shifts were tuned
+# with it.
+_base_ = './dino_vits8_potsdam3.py'
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    decode_head=dict(
-        _delete_=True,
-        type='StegoHead',
-        in_channels=768,
-        channels=70,
-        projection='nonlinear',
-        dropout_ratio=0.1,
-        loss_corr=dict(
-            type='StegoCorrespondenceLoss',
-            weight_self=0.67,
-            weight_knn=0.25,
-            weight_rand=0.63,
-            shift_self=0.08,
-            shift_knn=0.02,
-            shift_rand=0.46,
-            num_samples=11,
-            num_negatives=5,
-            centering='stego',
+    backbone=dict(
+        arch='dino-base',
+        init_cfg=dict(
+            checkpoint='https://dl.fbaipublicfiles.com/dino/'
+            'dino_vitbase8_pretrain/dino_vitbase8_pretrain.pth'
         ),
     ),
-    num_classes=3,
+    decode_head=dict(in_channels=768),
 )
 train_dataloader = dict(
-    batch_size=16,
-    dataset=dict(knn_file='nns/nns_vit_base_potsdam_train_None_224.npz'),
+    dataset=dict(knn_file='nns/nns_vit_base_potsdam_train_None_224.npz')
 )

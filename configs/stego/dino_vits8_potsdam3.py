@@ -21,7 +21,6 @@ model = dict(
         )
     ),
     decode_head=dict(
-        _delete_=True,
         type='StegoHead',
         in_channels=384,
         channels=70,

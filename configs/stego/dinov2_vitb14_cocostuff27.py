@@ -1,44 +1,38 @@
-# STEGO on frozen DINOv2 ViT-B/14 features, cocostuff27.
+# STEGO on frozen DINOv2 ViT-B/14 features, cocostuff27:
+# dino_vits8_cocostuff27.py with the backbone of
+# ../_base_/models/uss_dinov2_vitb14.py, the head width (768), the loss
+# weights, the KNN file and the 322 evaluation crops (tests/test_configs.py
+# checks that the backbone equals that base's).
 # Loss weights and shifts: the "Cocostuff27 10/3 vit_base" block of upstream
-# train_config.yml. No upstream values exist for DINOv2; the DINO ViT-B/8 block
-# is reused. Upstream centring (centering='stego'): the shifts were tuned with
-# it.
-_base_ = [
-    '../_base_/models/uss_dinov2_vitb14.py',
-    '../_base_/datasets/cocostuff27_knn.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/stego_adam_5k.py',
-]
-crop_size = (224, 224)
+# train_config.yml. No upstream values exist for DINOv2; the DINO ViT-B/8
+# block is reused (as in dino_vitb8_cocostuff27.py). Upstream centring
+# (centering='stego'): the shifts were tuned with it.
+_base_ = './dino_vits8_cocostuff27.py'
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        arch='dinov2-base',
+        patch_size=14,
+        init_cfg=dict(
+            checkpoint='https://dl.fbaipublicfiles.com/dinov2/'
+            'dinov2_vitb14/dinov2_vitb14_pretrain.pth'
+        ),
+    ),
     decode_head=dict(
-        _delete_=True,
-        type='StegoHead',
         in_channels=768,
-        channels=70,
-        projection='nonlinear',
-        dropout_ratio=0.1,
         loss_corr=dict(
-            type='StegoCorrespondenceLoss',
             weight_self=0.1,
             weight_knn=1.0,
             weight_rand=0.1538,
             shift_self=0.12,
             shift_knn=0.2,
             shift_rand=1.0,
-            num_samples=11,
-            num_negatives=5,
-            centering='stego',
         ),
     ),
-    num_classes=27,
 )
 train_dataloader = dict(
-    batch_size=16,
     dataset=dict(
         knn_file='nns/nns_dinov2_vit_base_cocostuff27_train_five_224.npz'
-    ),
+    )
 )
 # Patch-14 backbones are evaluated at 322 (23x23 patches).
 test_pipeline = [

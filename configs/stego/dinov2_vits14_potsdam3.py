@@ -1,44 +1,26 @@
-# STEGO on frozen DINOv2 ViT-S/14 features, potsdam3.
+# STEGO on frozen DINOv2 ViT-S/14 features, potsdam3: dino_vits8_potsdam3.py
+# with the backbone of ../_base_/models/uss_dinov2_vits14.py, the KNN file and
+# the 322 evaluation crops (tests/test_configs.py checks that the backbone
+# equals that base's).
 # Loss weights and shifts: the "Potsdam vit small 1/31/22" block of upstream
-# train_config.yml. No upstream values exist for DINOv2; the DINO ViT-S/8 block
-# is reused. Upstream centring (centering='stego'): the shifts were tuned with
-# it.
-_base_ = [
-    '../_base_/models/uss_dinov2_vits14.py',
-    '../_base_/datasets/potsdam3_knn.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/stego_adam_5k.py',
-]
-crop_size = (224, 224)
+# train_config.yml. No upstream values exist for DINOv2; the DINO ViT-S/8
+# block is reused (inherited). Upstream centring (centering='stego'): the
+# shifts were tuned with it.
+_base_ = './dino_vits8_potsdam3.py'
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    decode_head=dict(
-        _delete_=True,
-        type='StegoHead',
-        in_channels=384,
-        channels=70,
-        projection='nonlinear',
-        dropout_ratio=0.1,
-        loss_corr=dict(
-            type='StegoCorrespondenceLoss',
-            weight_self=0.67,
-            weight_knn=0.25,
-            weight_rand=0.63,
-            shift_self=0.08,
-            shift_knn=0.02,
-            shift_rand=0.46,
-            num_samples=11,
-            num_negatives=5,
-            centering='stego',
+    backbone=dict(
+        arch='dinov2-small',
+        patch_size=14,
+        init_cfg=dict(
+            checkpoint='https://dl.fbaipublicfiles.com/dinov2/'
+            'dinov2_vits14/dinov2_vits14_pretrain.pth'
         ),
     ),
-    num_classes=3,
 )
 train_dataloader = dict(
-    batch_size=16,
     dataset=dict(
         knn_file='nns/nns_dinov2_vit_small_potsdam_train_None_224.npz'
-    ),
+    )
 )
 # Patch-14 backbones are evaluated at 322 (23x23 patches).
 test_pipeline = [

@@ -18,7 +18,6 @@ knn_file = 'nns/nns_tiny-vit_synthetic_train_none_128.npz'
 # choice, as every upstream config does; no checkpoint is selected on it.
 model = dict(
     decode_head=dict(
-        _delete_=True,
         type='StegoHead',
         in_channels=96,
         channels=70,

@@ -5,5 +5,5 @@
 _base_ = './cityscapes27.py'
 train_dataloader = dict(
     batch_size=32,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    sampler=dict(type='DefaultSampler', shuffle=True),
 )
