@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -318,20 +318,11 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             dict[str, Tensor]: ``decode.*`` (the method), ``cluster_probe.*``
             and ``linear_probe.*`` losses.
         """
-        self._check_input_layout(inputs, data_samples)
-        images = self.image_inputs(inputs)
-        feats = self.extract_feat(images)
-        unlabelled_samples = strip_ground_truth(
-            data_samples, self.label_fields
+        feats, unlabelled_samples, dense_inputs = self.head_loss_inputs(
+            inputs, data_samples
         )
-        dense_inputs = self.head_dense_inputs(inputs)
         codes = self.head_codes(feats, dense_inputs)
-        views = {
-            field: self.generated_view_features(field, inputs)
-            if field in self.view_generators
-            else self.view_features(data_samples, field, images)
-            for field in self.decode_head.required_views
-        }
+        views = self.head_views(inputs, data_samples)
         losses = add_prefix(
             self.decode_head.loss_by_codes(
                 codes,
@@ -349,6 +340,50 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             lookups = max(cache.hits + cache.misses, 1)
             losses['cache_hit_rate'] = inputs.new_tensor(cache.hits / lookups)
         return losses
+
+    def head_loss_inputs(
+        self, inputs: Tensor, data_samples: SampleList
+    ) -> Tuple[List[Tensor], SampleList, Dict[str, Tensor]]:
+        """What the head's codes and loss read from a training batch,
+        besides its views (:meth:`head_views`).
+
+        Args:
+            inputs (Tensor): Normalised inputs (B, C, H, W).
+            data_samples (list[SegDataSample]): The batch's samples.
+
+        Returns:
+            tuple: ``(feats, unlabelled_samples, dense_inputs)``: the frozen
+            features of the images, the samples without ground truth and
+            the head's ``required_inputs``.
+        """
+        self._check_input_layout(inputs, data_samples)
+        feats = self.extract_feat(self.image_inputs(inputs))
+        unlabelled_samples = strip_ground_truth(
+            data_samples, self.label_fields
+        )
+        return feats, unlabelled_samples, self.head_dense_inputs(inputs)
+
+    def head_views(
+        self, inputs: Tensor, data_samples: SampleList
+    ) -> Dict[str, List[Tensor]]:
+        """Frozen features of each of the head's ``required_views``: made
+        by a view generator, or carried by the samples.
+
+        Args:
+            inputs (Tensor): The batch's normalised inputs (B, C, H, W).
+            data_samples (list[SegDataSample]): The batch's samples.
+
+        Returns:
+            dict[str, list[Tensor]]: The ``views`` of
+            :meth:`BaseCodeHead.loss_by_codes`.
+        """
+        images = self.image_inputs(inputs)
+        return {
+            field: self.generated_view_features(field, inputs)
+            if field in self.view_generators
+            else self.view_features(data_samples, field, images)
+            for field in self.decode_head.required_views
+        }
 
     def view_features(
         self, data_samples: SampleList, field: str, inputs: Tensor
