@@ -426,6 +426,12 @@ def build_training(
         for key in ('dataloader', 'cfg', 'evaluator'):
             cfg[f'{mode}_{key}'] = None
     cfg.load_from, cfg.resume = None, False
+    # names of its own: MMEngine keeps visualizer instances by name (the
+    # configs name theirs 'visualizer'), and a later runner of this
+    # process would otherwise write to this run's (deleted) work_dir
+    cfg.experiment_name = f'benchmark_{osp.basename(cfg.work_dir)}'
+    if cfg.get('visualizer'):
+        cfg.visualizer.name = cfg.experiment_name
     runner = Runner.from_cfg(cfg)
     runner.model.to(torch.device(device))
     runner.register_hook(_StopBeforeTraining(), priority='LOWEST')
