@@ -309,3 +309,39 @@ def modality_demo_config(work_dir, data_root, **kwargs):
         write_modality_images,
         **kwargs,
     )
+
+
+def import_tool(script):
+    """The module of ``tools/<script>``, imported in this process (to call
+    its ``main`` with a replaced clock)."""
+    import importlib.util
+
+    name = osp.splitext(osp.basename(script))[0]
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO_ROOT, 'tools', script)
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeClock:
+    """A clock advancing ``tick`` seconds at every reading: a timed region
+    read twice lasts exactly ``tick``."""
+
+    def __init__(self, tick=0.5):
+        self.tick = tick
+        self.now = 0.0
+
+    def __call__(self):
+        self.now += self.tick
+        return self.now
+
+
+def table_rows(out):
+    """The printed table rows as lists of columns (split on two spaces)."""
+    return [
+        [cell.strip() for cell in line.split('  ') if cell.strip()]
+        for line in out.strip().splitlines()
+        if line.strip()
+    ]

@@ -5,7 +5,9 @@ Tools write atomically, so an output that exists was complete when it was
 written; it can still be damaged later (a copy cut short, a full disk, a
 user's edit). Before skipping an existing output a tool asks
 :func:`reusable_image`, which decodes it fully and checks its size, and
-rebuilds it otherwise, naming it in a warning.
+rebuilds it otherwise, naming it in a warning. A derived file that a
+dataset or transform needs but cannot find raises
+:class:`MissingDerivedFileError`, which names the tool that makes it.
 """
 
 import os.path as osp
@@ -13,6 +15,22 @@ import warnings
 from typing import Optional, Sequence
 
 from PIL import Image
+
+
+class MissingDerivedFileError(FileNotFoundError):
+    """A file made by an offline tool (KNN list, pseudo-mask or dense map)
+    is missing.
+
+    Args:
+        message (str): The error message (it names the file and the tool).
+        tool (str, optional): The offline tool that makes the file, as a
+            command from the repository root (``tools/<name>.py``, possibly
+            with options), or None when no tool is known.
+    """
+
+    def __init__(self, message: str, tool: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.tool = tool
 
 
 def image_file_problem(

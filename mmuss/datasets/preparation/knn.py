@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from mmuss.utils.atomic_io import save_npy_atomic, save_npz_atomic
+from mmuss.utils.file_checks import MissingDerivedFileError
 
 KNN_TOOL = 'tools/precompute_knn.py'
 
@@ -130,10 +131,11 @@ def load_knn_file(path: str) -> Tuple[np.ndarray, List[str] | None]:
         ValueError: If the file is not a KNN file.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(
+        raise MissingDerivedFileError(
             f'KNN file {path} does not exist; create it with '
             f'`python {KNN_TOOL} CONFIG` (or place the upstream STEGO file '
-            'there)'
+            'there)',
+            tool=KNN_TOOL,
         )
     try:
         with np.load(path, allow_pickle=False) as content:

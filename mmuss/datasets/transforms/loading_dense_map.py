@@ -9,6 +9,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
+from mmuss.utils.file_checks import MissingDerivedFileError
+
 from .derived_files import derived_file_path, sample_data_root
 
 DENSE_MAP_SUFFIXES = ('.png', '.npy')
@@ -100,9 +102,10 @@ class LoadDenseMap(BaseTransform):
 
     def _load(self, path: str, img_path: str) -> np.ndarray:
         if not osp.isfile(path):
-            raise FileNotFoundError(
+            raise MissingDerivedFileError(
                 f'{self.name} map {path} of {img_path} does not exist'
-                + self._hint('create the maps')
+                + self._hint('create the maps'),
+                tool=self.tool,
             )
         try:
             values = read_dense_map(path)

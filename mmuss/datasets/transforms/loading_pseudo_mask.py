@@ -8,6 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
+from mmuss.utils.file_checks import MissingDerivedFileError
+
 from .derived_files import derived_file_path, sample_data_root
 
 
@@ -62,9 +64,10 @@ class LoadPseudoMask(BaseTransform):
                 if self.tool
                 else ''
             )
-            raise FileNotFoundError(
+            raise MissingDerivedFileError(
                 f'mask map {path} of {results["img_path"]}'
-                f' does not exist{hint}'
+                f' does not exist{hint}',
+                tool=self.tool,
             )
         try:
             mask = mmcv.imfrombytes(

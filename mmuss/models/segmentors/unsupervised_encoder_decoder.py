@@ -331,6 +331,30 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             dict[str, Tensor]: ``decode.*`` (the method), ``cluster_probe.*``
             and ``linear_probe.*`` losses.
         """
+        head_inputs = self.training_head_inputs(inputs, data_samples)
+        codes = self.head_codes(head_inputs)
+        losses = add_prefix(
+            self.decode_head.loss_by_codes(codes, head_inputs), 'decode'
+        )
+        losses.update(self.probe_losses(codes.detach(), data_samples))
+        if self.feature_cache is not None:
+            cache = self.feature_cache.cache
+            lookups = max(cache.hits + cache.misses, 1)
+            losses['cache_hit_rate'] = inputs.new_tensor(cache.hits / lookups)
+        return losses
+
+    def training_head_inputs(
+        self, inputs: Tensor, data_samples: SampleList
+    ) -> HeadInputs:
+        """Everything the head's codes and loss read from a training batch:
+        the frozen features, the samples without ground truth, the declared
+        dense inputs, modalities and views (also used by the benchmark
+        tools to time a head's loss alone).
+
+        Args:
+            inputs (Tensor): Normalised inputs (B, C, H, W).
+            data_samples (list[SegDataSample]): The batch's samples.
+        """
         self._check_input_layout(inputs, data_samples)
         images = self.image_inputs(inputs)
         unlabelled_samples = strip_ground_truth(
@@ -349,16 +373,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             else self.view_features(data_samples, field, images)
             for field in self.decode_head.required_views
         }
-        codes = self.head_codes(head_inputs)
-        losses = add_prefix(
-            self.decode_head.loss_by_codes(codes, head_inputs), 'decode'
-        )
-        losses.update(self.probe_losses(codes.detach(), data_samples))
-        if self.feature_cache is not None:
-            cache = self.feature_cache.cache
-            lookups = max(cache.hits + cache.misses, 1)
-            losses['cache_hit_rate'] = inputs.new_tensor(cache.hits / lookups)
-        return losses
+        return head_inputs
 
     def view_features(
         self, data_samples: SampleList, field: str, inputs: Tensor
