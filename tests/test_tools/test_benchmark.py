@@ -43,7 +43,7 @@ def test_knn_benchmark_on_the_demo_config():
     assert 'images/s' in out and 'top-30 search over 100 images' in out
 
 
-@pytest.mark.parametrize('method', ['stego', 'primaps'])
+@pytest.mark.parametrize('method', ['stego', 'primaps', 'ds2dl'])
 def test_harness_table_on_the_demo_configs(method):
     # PriMaPs-EM: its head is put in the EM phase (student view uncached)
     out = run_benchmark(
@@ -80,3 +80,23 @@ def test_primaps_benchmark_masks_agree():
     )
     assert re.search(r'identical masks\s+True', out)
     assert 'speed-up' in out
+
+
+def test_pairs_benchmark_prints_a_row_per_chunk_size():
+    out = run_benchmark(
+        'pairs',
+        '--batch-size',
+        '2',
+        '--size',
+        '64',
+        '--chunks',
+        '0',
+        '16',
+        '--steps',
+        '1',
+        '--device',
+        'cpu',
+    )
+    assert 'N = 64 pixels' in out
+    rows = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert 'none' in rows and '16' in rows

@@ -8,6 +8,8 @@
     python tools/analysis_tools/benchmark.py primaps [--images 8] [--size 40]
     python tools/analysis_tools/benchmark.py knn [CONFIG] [--images 64]
         [--batch-size 16] [--resolution 224] [--database 50000]
+    python tools/analysis_tools/benchmark.py pairs [--batch-size 32]
+        [--size 224] [--patch 8] [--chunks 0 256 64] [--steps 3]
     python tools/analysis_tools/benchmark.py harness [CONFIG]
         [--batch-size 16] [--size 224] [--steps 3] [--eval-size 320]
         [--eval-images 16] [--crf-images 8]
@@ -27,6 +29,11 @@ harness: for a config (default: the STEGO ViT-S/8 COCO-Stuff-27 one), training
      filled by the warm-up step, as from the second epoch on), evaluation
      images/s of the config's test mode, and dense-CRF images/s on
      evaluation-size images with all cores.
+pairs: DS²DL's all-pairs affinity loss (Eq. 3 over intra- and cross-image
+     pixel pairs) forward + backward: seconds per step and peak memory
+     (CUDA allocator peak; on the CPU the growth of the process's peak
+     resident set) for each --chunks row block size (0: one block), each in
+     a fresh process, on random 64-d codes of (--size / --patch)^2 pixels.
 knn: descriptor images/s of the config's backbone (randomly initialised:
      the speed does not depend on the weights) on random images, and the
      time of the top-30 search over --database random descriptors.
@@ -391,6 +398,66 @@ def _in_fresh_process(function, *args, **kwargs):
         return pool.submit(function, *args, **kwargs).result()
 
 
+def _pairs_speed(
+    batch: int, pixels: int, chunk: int, steps: int, device: str
+) -> dict:
+    """Seconds per forward + backward of DS2DLAffinityLoss and the peak
+    memory it adds."""
+    import resource
+
+    from mmuss.models.losses import DS2DLAffinityLoss
+
+    torch.manual_seed(0)
+    dev = torch.device(device)
+    loss = DS2DLAffinityLoss(chunk_size=chunk or None).to(dev)
+    codes = torch.randn(batch, 64, pixels, 1, device=dev, requires_grad=True)
+    labels = torch.randn(batch, 27, pixels, 1, device=dev).softmax(1)
+    perm = torch.roll(torch.arange(batch, device=dev), 1)
+    if dev.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(dev)
+        base = torch.cuda.memory_allocated(dev) / 2**20
+    else:
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for step in range(steps + 1):  # one warm-up step
+        if step == 1:
+            if dev.type == 'cuda':
+                torch.cuda.synchronize(dev)
+            start = time.perf_counter()
+        loss(codes, labels, perm)['loss_pair'].backward()
+    if dev.type == 'cuda':
+        torch.cuda.synchronize(dev)
+    seconds = (time.perf_counter() - start) / steps
+    return dict(seconds=seconds, peak_mb=peak_memory_mb(dev) - base)
+
+
+def benchmark_pairs(args) -> None:
+    pixels = (args.size // args.patch) ** 2
+    rows = []
+    for chunk in args.chunks:
+        result = _in_fresh_process(
+            _pairs_speed,
+            args.batch_size,
+            pixels,
+            chunk,
+            args.steps,
+            args.device,
+        )
+        rows.append(
+            [
+                str(chunk or 'none'),
+                f'{result["seconds"]:.4f}',
+                f'{result["peak_mb"]:.0f}',
+            ]
+        )
+    pairs = 2 * args.batch_size * pixels * pixels
+    print_table(
+        f'DS2DL affinity loss, batch {args.batch_size}, N = {pixels} '
+        f'pixels ({pairs / 1e6:.1f} M pairs), {args.device}',
+        ['chunk rows', 'forward+backward (s/step)', 'added peak memory (MB)'],
+        rows,
+    )
+
+
 def benchmark_harness(args) -> None:
     train = (
         args.config,
@@ -543,6 +610,15 @@ def main() -> None:
     primaps.add_argument('--images', type=int, default=8)
     primaps.add_argument('--size', type=int, default=40)
     primaps.add_argument('--channels', type=int, default=384)
+    pairs = sub.add_parser('pairs')
+    pairs.add_argument('--batch-size', type=int, default=32)
+    pairs.add_argument('--size', type=int, default=224)
+    pairs.add_argument('--patch', type=int, default=8)
+    pairs.add_argument('--chunks', type=int, nargs='+', default=[0, 256, 64])
+    pairs.add_argument('--steps', type=int, default=3)
+    pairs.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
     harness = sub.add_parser('harness')
     harness.add_argument('config', nargs='?', default=STEGO_COCO_CONFIG)
     harness.add_argument('--batch-size', type=int, default=16)
@@ -563,6 +639,7 @@ def main() -> None:
         train=benchmark_train,
         primaps=benchmark_primaps,
         harness=benchmark_harness,
+        pairs=benchmark_pairs,
     )
     commands[args.command](args)
 
