@@ -32,8 +32,9 @@ harness: for a config (default: the STEGO ViT-S/8 COCO-Stuff-27 one), training
 pairs: DS²DL's all-pairs affinity loss (Eq. 3 over intra- and cross-image
      pixel pairs) forward + backward: seconds per step and peak memory
      (CUDA allocator peak; on the CPU the growth of the process's peak
-     resident set) for each --chunks row block size (0: one block), each in
-     a fresh process, on random 64-d codes of (--size / --patch)^2 pixels.
+     resident set, glibc's mmap threshold fixed) for each --chunks row block
+     size (0: one block), each in a fresh process, over two steps, on random
+     64-d codes of (--size / --patch)^2 pixels.
 knn: descriptor images/s of the config's backbone (randomly initialised:
      the speed does not depend on the weights) on random images, and the
      time of the top-30 search over --database random descriptors.
@@ -432,6 +433,11 @@ def _pairs_speed(
 
 def benchmark_pairs(args) -> None:
     pixels = (args.size // args.patch) ** 2
+    # CPU: glibc raises its mmap threshold after large frees, so freed
+    # blocks stay resident and the peak resident set grows with
+    # fragmentation rather than with what the loss holds; a fixed threshold
+    # (read by the fresh processes) makes the figure the loss's.
+    os.environ.setdefault('MALLOC_MMAP_THRESHOLD_', '65536')
     rows = []
     for chunk in args.chunks:
         result = _in_fresh_process(
