@@ -133,3 +133,32 @@ def test_segmentor_trains_and_predicts_with_global_prototypes():
     up = F.interpolate(codes, size=(32, 32), mode='bilinear')
     expected = model.decode_head.cluster_logits(up).argmax(1)
     assert torch.equal(results[0].pred_sem_seg.data[0], expected[0])
+
+
+def test_no_ground_truth_reaches_the_head_losses():
+    """The head's losses are the same whether the samples carry labels or
+    not (the segmentor strips them; the head reads none)."""
+    cfg = tiny_segmentor_cfg(
+        decode_head=dict(
+            type='DS2DLHead',
+            in_channels=32,
+            num_prototypes=5,
+            channels=8,
+            dropout_ratio=0.0,
+        ),
+        cluster_source='head',
+        cluster_probe=None,
+        linear=False,
+    )
+    inputs = torch.randn(3, 3, 32, 32)
+    results = []
+    for with_gt in (True, False):
+        torch.manual_seed(0)
+        model = MODELS.build(cfg)
+        model.init_weights()
+        samples = make_samples(3, 32, 32, 3, with_gt=with_gt)
+        torch.manual_seed(1)
+        results.append(model.loss(inputs, samples))
+    assert set(results[0]) == set(results[1])
+    for key in results[0]:
+        torch.testing.assert_close(results[0][key], results[1][key])

@@ -196,3 +196,13 @@ def test_single_image_skips_cross_pairs():
 def test_rejects_non_positive_r():
     with pytest.raises(ValueError, match='r must be'):
         DS2DLAffinityLoss(r=0)
+
+
+def test_eq1_gradcheck():
+    torch.manual_seed(0)
+    similarity = torch.rand(3, 4, dtype=torch.float64, requires_grad=True)
+    label = torch.rand(3, 4, dtype=torch.float64)
+    bias = torch.tensor(-0.2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda s, b: pair_classification_loss(s, label, b), (similarity, bias)
+    )
