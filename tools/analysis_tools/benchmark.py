@@ -272,7 +272,7 @@ def build_training(
     head = model.decode_head
     if hasattr(head, 'set_prototypes'):  # PriMaPs-EM: time the EM phase
         head.set_prototypes(
-            F.normalize(torch.randn_like(head.student), dim=1), 0
+            F.normalize(torch.randn_like(head.prototypes.student), dim=1), 0
         )
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
