@@ -83,6 +83,11 @@ SIBLING_FAMILIES = {
             'train_dataloader.dataset.knn_file',
         },
     ),
+    'ds2dl': (
+        ('cocostuff27', 'cityscapes27', 'potsdam3'),
+        'DS2DLHead',
+        {'model.decode_head.in_channels'},
+    ),
     'primaps': (
         ('cocostuff', 'cityscapes', 'potsdam'),
         'PrimapsHead',
@@ -159,3 +164,115 @@ def test_sibling_config_inherits_vits8_leaf(method, backbone, dataset):
         and not any(k.startswith(a) for a in allowed if a.endswith('.'))
     }
     assert not unexpected, unexpected
+
+
+# DS²DL: each Table 2 ablation and Table 3 CRF row differs from its full
+# config in its switch alone.
+DS2DL_ROWS = {
+    'dino_vits8_cityscapes27_wo-orth.py': (
+        'dino_vits8_cityscapes27.py',
+        {'model.decode_head.loss_cluster.loss_orth_weight': 0.0},
+    ),
+    'dino_vits8_cityscapes27_wo-pseudo-label.py': (
+        'dino_vits8_cityscapes27.py',
+        {'model.decode_head.loss_cluster.loss_data_weight': 0.0},
+    ),
+    'dino_vits8_cityscapes27_wo-l2g.py': (
+        'dino_vits8_cityscapes27.py',
+        {'model.decode_head.loss_cluster.loss_l2g_weight': 0.0},
+    ),
+    'dino_vits8_cityscapes27_wo-cross-pairs.py': (
+        'dino_vits8_cityscapes27.py',
+        {'model.decode_head.loss_affinity.cross_pairs': False},
+    ),
+    'dino_vits8_cityscapes27_wo-intra-pairs.py': (
+        'dino_vits8_cityscapes27.py',
+        {'model.decode_head.loss_affinity.intra_pairs': False},
+    ),
+    'dino_vits8_cocostuff27_wo-crf.py': (
+        'dino_vits8_cocostuff27.py',
+        {'model.test_cfg.use_crf': False},
+    ),
+    'dino_vits8_cityscapes27_wo-crf.py': (
+        'dino_vits8_cityscapes27.py',
+        {'model.test_cfg.use_crf': False},
+    ),
+    'dino_vitb8_potsdam3_wo-crf.py': (
+        'dino_vitb8_potsdam3.py',
+        {'model.test_cfg.use_crf': False},
+    ),
+}
+
+
+@pytest.mark.parametrize('row', sorted(DS2DL_ROWS))
+def test_ds2dl_rows_differ_from_full_config_in_their_switch(row):
+    folder = osp.join(REPO_ROOT, 'configs', 'ds2dl')
+    full, switch = DS2DL_ROWS[row]
+    cfg = flatten(Config.fromfile(osp.join(folder, row)).to_dict())
+    ref = flatten(Config.fromfile(osp.join(folder, full)).to_dict())
+    changed = {
+        k: cfg.get(k, KeyError)
+        for k in cfg.keys() | ref.keys()
+        if cfg.get(k, KeyError) != ref.get(k, KeyError)
+    }
+    assert changed == switch
+
+
+def test_ds2dl_paper_hyperparameters():
+    """Sec. 4.3 of the paper, per dataset (r: 2.1 / 2.22 is our mapping)."""
+    expected = {
+        'dino_vits8_cocostuff27.py': ('RAdam', 15000, 123456, 2.1, 27),
+        'dino_vits8_cityscapes27.py': ('RAdam', 8000, 0, 2.22, 27),
+        'dino_vitb8_potsdam3.py': ('Adam', 4000, 0, 6.0, 3),
+    }
+    for name, (optim, iters, seed, r, k) in expected.items():
+        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'ds2dl', name))
+        head = cfg.model.decode_head
+        assert cfg.optim_wrapper.optimizer.type == optim
+        assert cfg.train_cfg.max_iters == iters
+        assert cfg.randomness.seed == seed
+        assert cfg.train_dataloader.batch_size == 32
+        assert head.loss_affinity.r == r and head.num_prototypes == k
+        assert head.channels == 64 and head.temperature == 0.1
+        assert head.momentum == 0.998
+        assert head.loss_cluster.sinkhorn_iters == 3
+        assert head.loss_cluster.epsilon == 0.1
+        assert cfg.model.cluster_source == 'head'
+        assert cfg.model.test_cfg.use_crf
+    potsdam = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'ds2dl', 'dino_vitb8_potsdam3.py')
+    )
+    assert potsdam.test_dataloader.dataset.pipeline[2].size == 224
+
+
+DS2DL_CONFIGS = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'ds2dl', 'dino*.py'))
+)
+
+
+@pytest.mark.parametrize('path', DS2DL_CONFIGS, ids=config_id)
+def test_ds2dl_config_trains_a_step_with_tiny_backbone(path, monkeypatch):
+    """The config's model, its backbone swapped for the tests' tiny ViT,
+    takes one optimizer step built from the config's optim_wrapper."""
+    from helpers import TINY_VIT, make_samples
+    from mmengine.optim import build_optim_wrapper
+
+    monkeypatch.syspath_prepend(REPO_ROOT)
+    cfg = Config.fromfile(path)
+    cfg.model.backbone = dict(TINY_VIT)
+    cfg.model.decode_head.in_channels = 32
+    cfg.model.data_preprocessor.size = (32, 32)
+    cfg.model.linear_probe = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8)] * 3,
+        data_samples=make_samples(3, 32, 32, model.num_classes),
+    )
+    bias = model.decode_head.loss_affinity.bias.detach().clone()
+    log_vars = model.train_step(data, optim)
+    assert torch.isfinite(log_vars['loss'])
+    assert 'decode.usage_entropy' in log_vars
+    assert not torch.equal(model.decode_head.loss_affinity.bias, bias)

@@ -1,5 +1,6 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from .base_code_head import BaseCodeHead
+from .ds2dl_head import DS2DLHead, cluster_usage
 from .head_inputs import HeadInputs
 from .identity_head import IdentityHead
 from .primaps_head import PrimapsHead
@@ -8,6 +9,8 @@ from .stego_head import StegoHead
 
 __all__ = [
     'BaseCodeHead',
+    'DS2DLHead',
+    'cluster_usage',
     'HeadInputs',
     'IdentityHead',
     'PrimapsHead',

@@ -8,6 +8,7 @@ from mmseg.utils import OptConfigType
 from torch import Tensor
 
 from ..losses.smooseg_smoothness_loss import prototype_pseudo_label_loss
+from ..utils.code_projection import CodeProjection
 from ..utils.ema_prototypes import EMAPrototypes
 from .base_code_head import BaseCodeHead
 from .head_inputs import HeadInputs
@@ -18,8 +19,9 @@ class SmooSegHead(BaseCodeHead):
     """SmooSeg head: projection, EMA prototypes, smoothness + data energy.
 
     `SmooSeg <https://arxiv.org/abs/2310.17874>`_ (Lan et al., NeurIPS 2023;
-    upstream ``mc-lan/SmooSeg``): a STEGO-style projection (linear branch
-    plus conv-SiLU-conv branch, each after ``Dropout2d(0.2)``) gives codes z;
+    upstream ``mc-lan/SmooSeg``): a STEGO-style projection
+    (:class:`CodeProjection`: linear branch plus conv-SiLU-conv branch, each
+    after ``Dropout2d(0.2)``; shared with DS²DL) gives codes z;
     teacher prototypes (EMA of the student, :class:`EMAPrototypes`) give
     ``p = softmax(cos(z, teacher) / T)``, T = 0.1. The head is trained only
     by the smoothness loss (:class:`SmooSegSmoothnessLoss` on the dropped-out
@@ -62,12 +64,7 @@ class SmooSegHead(BaseCodeHead):
             dropout_ratio=dropout_ratio,
             **kwargs,
         )
-        self.linear = nn.Conv2d(in_channels, channels, kernel_size=1)
-        self.nonlinear = nn.Sequential(
-            nn.Conv2d(in_channels, in_channels, kernel_size=1),
-            nn.SiLU(),
-            nn.Conv2d(in_channels, channels, kernel_size=1),
-        )
+        self.projection = CodeProjection(in_channels, channels, dropout_ratio)
         self.prototypes = EMAPrototypes(channels, num_prototypes, momentum)
         self.temperature = temperature
         self.eval_alpha = eval_alpha
@@ -79,14 +76,21 @@ class SmooSegHead(BaseCodeHead):
     def num_clusters(self) -> int:
         return self.prototypes.num_prototypes
 
+    @property
+    def linear(self) -> nn.Module:
+        """The projection's linear branch."""
+        return self.projection.linear
+
+    @property
+    def nonlinear(self) -> nn.Module:
+        """The projection's conv-SiLU-conv branch."""
+        return self.projection.nonlinear
+
     def _drop(self, feats: Tensor) -> Tensor:
         return self.dropout(feats) if self.dropout is not None else feats
 
     def forward(self, inputs: List[Tensor]) -> Tensor:
-        feats = self._transform_inputs(inputs)
-        return self.linear(self._drop(feats)) + self.nonlinear(
-            self._drop(feats)
-        )
+        return self.projection(self._transform_inputs(inputs))
 
     def cluster_logits(self, codes: Tensor) -> Tensor:
         """Prediction by the teacher prototypes, (B, K, h, w) log-probs."""

@@ -1,4 +1,18 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .ds2dl_affinity_loss import (
+    DS2DLAffinityLoss,
+    all_pairs_mining_loss,
+    pair_classification_loss,
+    pairwise_soft_label,
+    reversed_directional_mining_loss,
+)
+from .ds2dl_cluster_loss import (
+    DS2DLClusterLoss,
+    local_to_global_loss,
+    orthogonality_loss,
+    self_labelling_loss,
+    sinkhorn_codes,
+)
 from .primaps_focal_loss import (
     PrimapsFocalLoss,
     class_confidence_weights,
@@ -22,6 +36,16 @@ from .stego_correspondence_loss import (
 )
 
 __all__ = [
+    'DS2DLAffinityLoss',
+    'all_pairs_mining_loss',
+    'pair_classification_loss',
+    'pairwise_soft_label',
+    'reversed_directional_mining_loss',
+    'DS2DLClusterLoss',
+    'local_to_global_loss',
+    'orthogonality_loss',
+    'self_labelling_loss',
+    'sinkhorn_codes',
     'PrimapsFocalLoss',
     'class_confidence_weights',
     'mask_mode_labels',

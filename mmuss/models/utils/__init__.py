@@ -1,4 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .code_projection import CodeProjection
 from .dense_crf import DEFAULT_CRF_PARAMS, DenseCRF, dense_crf
 from .dino_checkpoint import (
     convert_dino_to_mmpretrain,
@@ -23,6 +24,7 @@ __all__ = [
     'proposal_scores',
     'reference_proposals_pca_lowrank',
     'refine_proposals',
+    'CodeProjection',
     'EMAPrototypes',
     'DEFAULT_CRF_PARAMS',
     'DenseCRF',
