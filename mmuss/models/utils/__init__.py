@@ -9,6 +9,18 @@ from .dino_checkpoint import (
     unwrap_state_dict,
 )
 from .ema_prototypes import EMAPrototypes
+from .fuzzy_cmeans import (
+    cluster_probabilities,
+    downsample_image,
+    fcm_centres,
+    fcm_memberships,
+    fcm_objective,
+    membership_power,
+    spatial_fuzzy_cmeans,
+    spatial_information,
+    spatial_memberships,
+    squared_centre_distances,
+)
 from .ground_truth import strip_ground_truth
 from .primaps import (
     mask_mean_features,
@@ -35,4 +47,14 @@ __all__ = [
     'read_dino_checkpoint',
     'unwrap_state_dict',
     'strip_ground_truth',
+    'cluster_probabilities',
+    'downsample_image',
+    'fcm_centres',
+    'fcm_memberships',
+    'fcm_objective',
+    'membership_power',
+    'spatial_fuzzy_cmeans',
+    'spatial_information',
+    'spatial_memberships',
+    'squared_centre_distances',
 ]
