@@ -1,5 +1,13 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 from .code_projection import CodeProjection
+from .colour_affinity import (
+    colour_affinity_matrix,
+    colour_distances,
+    gaussian_affinity,
+    low_level_cue,
+    normalise_affinity_rows,
+    squared_colour_distances,
+)
 from .dense_crf import DEFAULT_CRF_PARAMS, DenseCRF, dense_crf
 from .dino_checkpoint import (
     convert_dino_to_mmpretrain,
@@ -57,4 +65,10 @@ __all__ = [
     'spatial_information',
     'spatial_memberships',
     'squared_centre_distances',
+    'colour_affinity_matrix',
+    'colour_distances',
+    'gaussian_affinity',
+    'low_level_cue',
+    'normalise_affinity_rows',
+    'squared_colour_distances',
 ]
