@@ -8,6 +8,7 @@ from .colour_affinity import (
     normalise_affinity_rows,
     squared_colour_distances,
 )
+from .cue_fusion import align_cue_to_head, fuse_cues, head_cluster_overlap
 from .dense_crf import DEFAULT_CRF_PARAMS, DenseCRF, dense_crf
 from .dino_checkpoint import (
     convert_dino_to_mmpretrain,
@@ -71,4 +72,7 @@ __all__ = [
     'low_level_cue',
     'normalise_affinity_rows',
     'squared_colour_distances',
+    'align_cue_to_head',
+    'fuse_cues',
+    'head_cluster_overlap',
 ]
