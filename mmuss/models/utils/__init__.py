@@ -8,7 +8,12 @@ from .colour_affinity import (
     normalise_affinity_rows,
     squared_colour_distances,
 )
-from .cue_fusion import align_cue_to_head, fuse_cues, head_cluster_overlap
+from .cue_fusion import (
+    align_cue_to_head,
+    fuse_cues,
+    head_cluster_overlap,
+    low_level_visual_cue,
+)
 from .dense_crf import DEFAULT_CRF_PARAMS, DenseCRF, dense_crf
 from .dino_checkpoint import (
     convert_dino_to_mmpretrain,
@@ -75,4 +80,5 @@ __all__ = [
     'align_cue_to_head',
     'fuse_cues',
     'head_cluster_overlap',
+    'low_level_visual_cue',
 ]

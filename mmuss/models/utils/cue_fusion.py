@@ -1,5 +1,9 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-"""Fusion of IL2Vseg's high- and low-level cues (Eq. 13).
+"""IL2Vseg's low-level cue f_γ (Eq. 1) and its fusion with the head (Eq. 13).
+
+:func:`low_level_visual_cue` composes f_γ from the per-equation functions
+of :mod:`.fuzzy_cmeans` (Eqs. 3-8) and :mod:`.colour_affinity`
+(Eqs. 9-12).
 
 IL2Vseg (Qing et al., AAAI 2025), "Visual Characteristics of the Fused":
 ``F_f = (1 - α) F_seg + α F_l``, with ``F_seg`` the head's cluster scores
@@ -25,13 +29,72 @@ Gradients reach ``F_seg`` (the head); the cue is a fixed target and is
 detached unless ``detach_cue=False``.
 """
 
+from typing import Optional, Tuple
+
 import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from .colour_affinity import low_level_cue
+from .fuzzy_cmeans import downsample_image, spatial_fuzzy_cmeans
+
 FUSION_MODES = ('prob', 'raw')
 ALIGNMENTS = ('none', 'hungarian')
+
+
+@torch.no_grad()
+def low_level_visual_cue(
+    image: Tensor,
+    init_memberships: Tensor,
+    sigma: float = 0.1,
+    m: float = 2.0,
+    num_iters: int = 10,
+    exponent: str = 'printed',
+    spatial: bool = True,
+    normalise: str = 'row',
+    chunk_size: Optional[int] = None,
+) -> Tensor:
+    """Low-level cue ``F_l = f_γ(bilinear(I))``, IL2Vseg Eq. 1.
+
+    The image is bilinearly downsampled to the grid of
+    ``init_memberships`` (:func:`downsample_image`), clustered by spatial
+    fuzzy c-means started from ``init_memberships``
+    (:func:`spatial_fuzzy_cmeans`, Eqs. 3-8), and spread by its colour
+    affinity (:func:`low_level_cue`, Eqs. 9-12). A fixed cue: computed
+    without gradients.
+
+    Args:
+        image (Tensor): Images (B, C_3, H, W), in the colour units σ is
+            given in.
+        init_memberships (Tensor): ``U⁰`` (B, K, h, w), e.g. the head's
+            ``softmax(F_seg / T)``, so that cue channel k follows head
+            cluster k.
+        sigma (float): σ of Eq. 10. Defaults to 0.1.
+        m (float): Fuzzifier. Defaults to 2.
+        num_iters (int): Fuzzy c-means iterations. Defaults to 10.
+        exponent (str): Eq. 4's power, ``'printed'`` or ``'standard'``.
+            Defaults to ``'printed'``.
+        spatial (bool): Apply Eqs. 5-6. Defaults to True.
+        normalise (str): ``'row'`` or ``'none'`` (Eq. 12's scale).
+            Defaults to ``'row'``.
+        chunk_size (int, optional): Rows of ``A`` built at once.
+            Defaults to None.
+
+    Returns:
+        Tensor: ``F_l`` (B, K, h, w).
+    """
+    grid: Tuple[int, int] = tuple(init_memberships.shape[2:])
+    x = downsample_image(image, grid).to(init_memberships.dtype)
+    probs, _ = spatial_fuzzy_cmeans(
+        x,
+        init_memberships=init_memberships,
+        m=m,
+        num_iters=num_iters,
+        exponent=exponent,
+        spatial=spatial,
+    )
+    return low_level_cue(x, probs, sigma, normalise, chunk_size)
 
 
 def head_cluster_overlap(seg: Tensor, cue: Tensor) -> Tensor:

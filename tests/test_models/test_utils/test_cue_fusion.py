@@ -10,6 +10,7 @@ from mmuss.models.utils import (
     fuse_cues,
     head_cluster_overlap,
     low_level_cue,
+    low_level_visual_cue,
     spatial_fuzzy_cmeans,
 )
 
@@ -124,3 +125,19 @@ def test_arguments_are_checked():
         fuse_cues(seg, cue, fuse='sum')
     with pytest.raises(ValueError):
         fuse_cues(seg, cue, align='greedy')
+
+
+def test_low_level_visual_cue_composes_the_equations():
+    gen = torch.Generator().manual_seed(8)
+    image = torch.rand(2, 3, 16, 24, generator=gen)
+    init = F.softmax(torch.randn(2, 3, 2, 3, generator=gen), dim=1)
+    init.requires_grad_(True)
+    cue = low_level_visual_cue(
+        image, init, sigma=0.2, num_iters=3, exponent='standard'
+    )
+    assert cue.shape == (2, 3, 2, 3) and not cue.requires_grad
+    x = F.interpolate(image, (2, 3), mode='bilinear', align_corners=False)
+    probs, _ = spatial_fuzzy_cmeans(
+        x, init_memberships=init.detach(), num_iters=3, exponent='standard'
+    )
+    torch.testing.assert_close(cue, low_level_cue(x, probs, sigma=0.2))
