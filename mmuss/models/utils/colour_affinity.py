@@ -127,8 +127,9 @@ def low_level_cue(
         x (Tensor): Downsampled images (B, C, h, w), the colours of Eq. 9.
         probs (Tensor): Cluster probabilities ``P`` (B, K, h, w) (Eq. 8).
         sigma (float): σ of Eq. 10 in the units of ``x``; the paper gives
-            none; 0.1 is our choice for RGB in [0, 1] (EAGLE's colour
-            affinity uses the same). Defaults to 0.1.
+            none; 0.1 is our choice, meant for RGB in [0, 1] (a
+            mean/std-normalised image needs σ scaled by its std).
+            Defaults to 0.1.
         normalise (str): ``'row'`` (``D⁻¹ A P``, our default) or ``'none'``
             (literal ``A P``). Defaults to ``'row'``.
         chunk_size (int, optional): Rows of ``A`` built at once; None for
