@@ -13,6 +13,17 @@ from .ds2dl_cluster_loss import (
     self_labelling_loss,
     sinkhorn_codes,
 )
+from .il2vseg_feature_similarity_loss import (
+    IL2VsegFeatureSimilarityLoss,
+    cluster_balance_regulariser,
+    feature_similarity_matrix,
+    fused_gram_matrix,
+    gram_feature_similarity_loss,
+    il2vseg_total_loss,
+    kim_continuity_regulariser,
+    kim_feature_similarity_loss,
+    pixel_similarity_matrix,
+)
 from .primaps_focal_loss import (
     PrimapsFocalLoss,
     class_confidence_weights,
@@ -46,6 +57,15 @@ __all__ = [
     'orthogonality_loss',
     'self_labelling_loss',
     'sinkhorn_codes',
+    'IL2VsegFeatureSimilarityLoss',
+    'cluster_balance_regulariser',
+    'feature_similarity_matrix',
+    'fused_gram_matrix',
+    'gram_feature_similarity_loss',
+    'il2vseg_total_loss',
+    'kim_continuity_regulariser',
+    'kim_feature_similarity_loss',
+    'pixel_similarity_matrix',
     'PrimapsFocalLoss',
     'class_confidence_weights',
     'mask_mode_labels',
