@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Dict, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmseg.registry import MODELS
@@ -26,10 +26,15 @@ class IL2VsegHead(SmooSegHead):
     ``F_l = f_γ(bilinear(I))`` (Eq. 1: spatial fuzzy c-means, Eqs. 3-8, and
     colour affinity, Eqs. 9-12, :func:`low_level_visual_cue`) is fused as
     ``F_f = (1 - α) F_seg + α F_l`` (Eq. 13, :func:`fuse_cues`), and the
-    loss is Eq. 15 without ``L_corr``: SmooSeg's energy ``L_smo``
-    (smoothness on ``softmax(F_seg / T)`` plus the centres' data term, as in
-    :class:`SmooSegHead`) plus γ·L_fs and β·L_reg of Eq. 14
-    (:class:`IL2VsegFeatureSimilarityLoss`, on ``F_f``).
+    loss is Eq. 15: SmooSeg's energy ``L_smo`` (smoothness on
+    ``softmax(F_seg / T)`` plus the centres' data term, as in
+    :class:`SmooSegHead`), γ·L_fs and β·L_reg of Eq. 14
+    (:class:`IL2VsegFeatureSimilarityLoss`, on ``F_f``) and, with
+    ``corr_view`` set, ``L_corr``: STEGO's correspondence loss
+    (:class:`StegoCorrespondenceLoss`) between the image and its
+    colour/luminosity-invariant view (a view generator of the segmentor,
+    e.g. :class:`InvariantColourView`), which takes STEGO's KNN slot (the
+    self and random terms as usual).
 
     Choices where the paper is silent:
 
@@ -66,6 +71,10 @@ class IL2VsegHead(SmooSegHead):
             Defaults to ``'none'``.
         loss_fs (dict, optional): :class:`IL2VsegFeatureSimilarityLoss`
             config (``fs_mode``, weights γ = 0.1 and β = 0.05).
+        corr_view (str, optional): Name of the segmentor's view generator
+            giving ``Ĩ``; None leaves ``L_corr`` out. Defaults to None.
+        loss_corr (dict, optional): :class:`StegoCorrespondenceLoss` config
+            of ``L_corr`` (weight 1 in Eq. 15).
         **kwargs: :class:`SmooSegHead` arguments (``channels``,
             ``temperature``, ``momentum``, ``loss_smooth``, ...).
     """
@@ -85,6 +94,8 @@ class IL2VsegHead(SmooSegHead):
         fuse: str = 'prob',
         align: str = 'none',
         loss_fs: OptConfigType = None,
+        corr_view: Optional[str] = None,
+        loss_corr: OptConfigType = None,
         **kwargs,
     ) -> None:
         super().__init__(in_channels, num_prototypes, **kwargs)
@@ -110,6 +121,15 @@ class IL2VsegHead(SmooSegHead):
         self.loss_fs = MODELS.build(
             dict(dict(type='IL2VsegFeatureSimilarityLoss'), **(loss_fs or {}))
         )
+        self.corr_view = corr_view
+        self.required_views = (corr_view,) if corr_view else ()
+        self.loss_corr = (
+            MODELS.build(
+                dict(dict(type='StegoCorrespondenceLoss'), **(loss_corr or {}))
+            )
+            if corr_view
+            else None
+        )
 
     def pixel_colours(self, image: Tensor) -> Tensor:
         """The normalised image (B, C, H, W) back in colours in [0, 1]."""
@@ -127,16 +147,36 @@ class IL2VsegHead(SmooSegHead):
             seg, cue, self.alpha, self.fuse, self.align, self.temperature
         )
 
+    def correspondence_loss(
+        self, codes: Tensor, feats: List[Tensor], view: List[Tensor]
+    ) -> Dict[str, Tensor]:
+        """``L_corr``: STEGO's loss with the invariant view ``Ĩ`` in the
+        KNN slot (features after the head's dropout, as SmooSeg's signal)."""
+        view_feats = self._drop(self._transform_inputs(view))
+        return self.loss_corr(
+            self._drop(self._transform_inputs(feats)),
+            codes,
+            view_feats,
+            self.forward(view),
+        )
+
     def loss_by_codes(
         self, codes: Tensor, head_inputs: HeadInputs
     ) -> Dict[str, Tensor]:
-        """Eq. 15 without ``L_corr``: SmooSeg's smoothness and data terms,
-        γ·L_fs and β·L_reg on the fused cue, and cluster usage."""
+        """Eq. 15: SmooSeg's smoothness and data terms, γ·L_fs and β·L_reg
+        on the fused cue, ``L_corr`` with ``corr_view``; and cluster
+        usage."""
         losses = super().loss_by_codes(codes, head_inputs)
         seg = self.prototypes.teacher_similarity(codes)
         colours = self.pixel_colours(head_inputs.dense('image'))
         fused = self.fused_cue(seg, colours)
         small = downsample_image(colours, tuple(codes.shape[2:]))
         losses.update(self.loss_fs(fused, codes, small))
+        if self.corr_view:
+            losses.update(
+                self.correspondence_loss(
+                    codes, head_inputs.feats, head_inputs.view(self.corr_view)
+                )
+            )
         losses.update(cluster_usage(seg.argmax(1), self.num_clusters))
         return losses

@@ -130,3 +130,44 @@ def test_segmentor_trains_and_predicts_with_global_centres():
     up = F.interpolate(codes, size=(32, 32), mode='bilinear')
     expected = model.decode_head.cluster_logits(up).argmax(1)
     assert torch.equal(results[0].pred_sem_seg.data[0], expected[0])
+
+
+def test_correspondence_loss_uses_the_invariant_view():
+    head = tiny_head(
+        corr_view='inv_img', loss_corr=dict(num_samples=3, num_negatives=1)
+    )
+    assert head.required_views == ('inv_img',)
+    assert tiny_head().required_views == ()
+    inputs, _ = head_inputs()
+    view = [torch.randn(2, 16, 4, 4, requires_grad=True)]
+    inputs.views['inv_img'] = view
+    losses = head.loss_by_codes(head(inputs.feats), inputs)
+    assert {'loss_corr', 'corr_self', 'corr_knn', 'corr_rand'} <= set(losses)
+    losses['loss_corr'].backward()
+    assert head.projection.linear.weight.grad.abs().sum() > 0
+
+
+def test_segmentor_trains_with_the_generated_invariant_view():
+    cfg = tiny_segmentor_cfg(
+        decode_head=dict(
+            type='IL2VsegHead',
+            in_channels=32,
+            num_prototypes=5,
+            channels=8,
+            cue_cfg=dict(num_iters=2),
+            corr_view='inv_img',
+            loss_corr=dict(num_samples=3),
+        ),
+        view_generators=dict(inv_img=dict(type='InvariantColourView')),
+        cluster_source='head',
+        cluster_probe=None,
+        linear=False,
+    )
+    model = MODELS.build(cfg)
+    model.init_weights()
+    inputs = torch.rand(2, 3, 32, 32) * 255
+    losses = model.loss(inputs, make_samples(2, 32, 32, 3))
+    assert {f'decode.{k}' for k in LOSS_KEYS | {'loss_corr'}} <= set(losses)
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
