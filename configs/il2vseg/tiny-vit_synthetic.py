@@ -4,11 +4,13 @@
 # SmooSeg's projection (D = 64) and EMA centres (0.998, T = 0.1) with the
 # low-level colour cue (spatial fuzzy c-means, m = 2, 10 iterations, from the
 # head's memberships; colour affinity sigma = 0.1 on [0, 1] RGB) fused at
-# alpha = 0.5 in training; Eq. 15 with beta = 0.05 and gamma = 0.1, L_corr
-# not yet included. K = 11 clusters, predicted by the global centres (the
-# cue is off at test time). Adam 1e-4 / 5e-4 (the paper's), the demo's batch
-# (8) and 2,000 steps. The decode.usage_* scalars show how the pixels spread
-# over the global clusters.
+# alpha = 0.5 in training; Eq. 15 with beta = 0.05 and gamma = 0.1, and
+# L_corr: STEGO's loss (default weights and shifts) between the image and a
+# random luminosity/colour change of it (InvariantColourView). K = 11
+# clusters, predicted by the global centres (the cue is off at test time).
+# Adam 1e-4 / 5e-4 (the paper's), the demo's batch (8) and 2,000 steps. The
+# decode.usage_* scalars show how the pixels spread over the global
+# clusters.
 _base_ = [
     '../_base_/models/uss_tiny-vit.py',
     '../_base_/datasets/synthetic_scenes.py',
@@ -33,7 +35,10 @@ model = dict(
             loss_weight_fs=0.1,
             loss_weight_reg=0.05,
         ),
+        corr_view='inv_img',
+        loss_corr=dict(type='StegoCorrespondenceLoss'),
     ),
+    view_generators=dict(inv_img=dict(type='InvariantColourView')),
     cluster_source='head',
     cluster_probe=None,
 )

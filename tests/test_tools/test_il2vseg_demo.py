@@ -55,6 +55,7 @@ def test_il2vseg_demo_trains_through_train_tool(tmp_path):
         'decode.loss_data',
         'decode.loss_fs',
         'decode.loss_reg',
+        'decode.loss_corr',
         'decode.usage_used',
         'decode.usage_entropy',
     ):
