@@ -70,7 +70,9 @@ class IL2VsegHead(SmooSegHead):
         align (str): ``'none'`` or ``'hungarian'`` (:func:`fuse_cues`).
             Defaults to ``'none'``.
         loss_fs (dict, optional): :class:`IL2VsegFeatureSimilarityLoss`
-            config (``fs_mode``, weights γ = 0.1 and β = 0.05).
+            config (``fs_mode``, weights γ = 0.1 and β = 0.05); its
+            ``temperature`` defaults to None with ``fuse='prob'`` and to the
+            head's T with ``fuse='raw'``.
         corr_view (str, optional): Name of the segmentor's view generator
             giving ``Ĩ``; None leaves ``L_corr`` out. Defaults to None.
         loss_corr (dict, optional): :class:`StegoCorrespondenceLoss` config
@@ -118,9 +120,12 @@ class IL2VsegHead(SmooSegHead):
         self.register_buffer(
             'image_std', torch.tensor(image_std).view(-1, 1, 1), False
         )
-        self.loss_fs = MODELS.build(
-            dict(dict(type='IL2VsegFeatureSimilarityLoss'), **(loss_fs or {}))
+        # F_f of fuse='prob' is a distribution; raw scores need a T
+        fs_default = dict(
+            type='IL2VsegFeatureSimilarityLoss',
+            temperature=None if fuse == 'prob' else self.temperature,
         )
+        self.loss_fs = MODELS.build(dict(fs_default, **(loss_fs or {})))
         self.corr_view = corr_view
         self.required_views = (corr_view,) if corr_view else ()
         self.loss_corr = (

@@ -24,13 +24,14 @@ Two readings, behind ``fs_mode``:
     ``F̂`` (:func:`fused_gram_matrix`);
   - ``L_fs = Σ_ij W_p[i, j] (G[i, j] - W_f[i, j])² / Σ_ij W_p[i, j]``
     (:func:`gram_feature_similarity_loss`);
-  - ``L_reg = ||P̄ᵀP̄ / N - I / K||_F²`` with ``P̄ = softmax(F^f / T)``
-    over clusters, against collapse onto few clusters
-    (:func:`cluster_balance_regulariser`).
+  - ``L_reg = ||P̄ᵀP̄ / N - I / K||_F²`` with ``P̄`` the fused cue as
+    cluster probabilities (:func:`fused_probabilities`: ``F^f`` itself for
+    the probability fusion, ``softmax(F^f / T)`` for raw scores), against
+    collapse onto few clusters (:func:`cluster_balance_regulariser`).
 
 * ``'kim2020'`` (the wording "combining feature similarity and spatial
   continuity" is that of Kim, Kanezaki and Tanaka, TIP 2020):
-  ``L_fs = CE(F^f, argmax F^f)`` (:func:`kim_feature_similarity_loss`) and
+  ``L_fs = CE(P̄, argmax F^f)`` (:func:`kim_feature_similarity_loss`) and
   ``L_reg`` the mean absolute difference of vertically and horizontally
   adjacent ``F^f`` (:func:`kim_continuity_regulariser`).
 """
@@ -171,42 +172,70 @@ def gram_feature_similarity_loss(
     return torch.stack(losses).mean()
 
 
+def fused_probabilities(
+    fused: Tensor, temperature: Optional[float] = None, eps: float = 1e-12
+) -> Tensor:
+    """``P̄``, the fused cue as cluster probabilities (B, K, h, w).
+
+    Args:
+        fused (Tensor): ``F^f`` (B, K, h, w).
+        temperature (float, optional): None when ``F^f`` is already a
+            distribution over clusters (``fuse='prob'``: a mix of two), which
+            is then only renormalised; else ``softmax(F^f / T)`` (scores of
+            ``fuse='raw'``). Defaults to None.
+        eps (float): Floor of the renormalising sum.
+
+    Returns:
+        Tensor: ``P̄`` (B, K, h, w).
+    """
+    if temperature is None:
+        return fused / fused.sum(dim=1, keepdim=True).clamp_min(eps)
+    return F.softmax(fused / temperature, dim=1)
+
+
 def cluster_balance_regulariser(
-    fused: Tensor, temperature: float = 1.0
+    fused: Tensor, temperature: Optional[float] = None
 ) -> Tensor:
     """``L_reg = ||P̄ᵀP̄ / N - I / K||_F²``, IL2Vseg Eq. 14 in our
     ``'gram'`` reading.
 
-    ``P̄ = softmax(F^f / T)`` over clusters, N = B·h·w pixels: zero when the
+    ``P̄`` of :func:`fused_probabilities`, N = B·h·w pixels: zero when the
     soft assignments are one-hot and the K clusters equally used.
 
     Args:
         fused (Tensor): ``F^f`` (B, K, h, w).
-        temperature (float): T. Defaults to 1 (``F^f`` of ``fuse='prob'``
-            is already a probability mix).
+        temperature (float, optional): See :func:`fused_probabilities`.
+            Defaults to None.
 
     Returns:
         Tensor: Scalar regulariser.
     """
     num_clusters = fused.shape[1]
-    probs = F.softmax(fused / temperature, dim=1)
+    probs = fused_probabilities(fused, temperature)
     flat = probs.permute(0, 2, 3, 1).reshape(-1, num_clusters)
     gram = flat.T @ flat / flat.shape[0]
     eye = torch.eye(num_clusters, device=fused.device, dtype=fused.dtype)
     return (gram - eye / num_clusters).pow(2).sum()
 
 
-def kim_feature_similarity_loss(fused: Tensor) -> Tensor:
-    """``L_fs = CE(F^f, argmax F^f)``, IL2Vseg Eq. 14 in the ``'kim2020'``
+def kim_feature_similarity_loss(
+    fused: Tensor, temperature: Optional[float] = None, eps: float = 1e-12
+) -> Tensor:
+    """``L_fs = CE(P̄, argmax F^f)``, IL2Vseg Eq. 14 in the ``'kim2020'``
     reading (Kim et al., TIP 2020, feature-similarity loss).
 
     Args:
-        fused (Tensor): ``F^f`` (B, K, h, w), used as logits.
+        fused (Tensor): ``F^f`` (B, K, h, w).
+        temperature (float, optional): See :func:`fused_probabilities`;
+            1 gives Kim et al.'s cross-entropy on ``F^f`` as logits.
+            Defaults to None.
+        eps (float): Floor of the probabilities before the log.
 
     Returns:
         Tensor: Scalar loss.
     """
-    return F.cross_entropy(fused, fused.detach().argmax(dim=1))
+    probs = fused_probabilities(fused, temperature)
+    return F.nll_loss(probs.clamp_min(eps).log(), fused.detach().argmax(dim=1))
 
 
 def kim_continuity_regulariser(fused: Tensor) -> Tensor:
@@ -242,7 +271,9 @@ class IL2VsegFeatureSimilarityLoss(nn.Module):
             (ours; the paper gives none). Defaults to 3.
         sigma_colour (float): ``'gram'``: colour σ of ``W_p`` in the units of
             the colours (ours, the cue's σ). Defaults to 0.1.
-        reg_temperature (float): ``'gram'``: T of ``L_reg``. Defaults to 1.
+        temperature (float, optional): How ``F^f`` becomes cluster
+            probabilities (:func:`fused_probabilities`): None for
+            ``fuse='prob'`` (default), a T for ``fuse='raw'``.
     """
 
     def __init__(
@@ -252,7 +283,7 @@ class IL2VsegFeatureSimilarityLoss(nn.Module):
         loss_weight_reg: float = 0.05,
         sigma_xy: float = 3.0,
         sigma_colour: float = 0.1,
-        reg_temperature: float = 1.0,
+        temperature: Optional[float] = None,
     ) -> None:
         super().__init__()
         if fs_mode not in FS_MODES:
@@ -264,7 +295,7 @@ class IL2VsegFeatureSimilarityLoss(nn.Module):
         self.loss_weight_reg = loss_weight_reg
         self.sigma_xy = sigma_xy
         self.sigma_colour = sigma_colour
-        self.reg_temperature = reg_temperature
+        self.temperature = temperature
 
     def forward(
         self, fused: Tensor, codes: Tensor, colours: Tensor
@@ -280,13 +311,13 @@ class IL2VsegFeatureSimilarityLoss(nn.Module):
             dict[str, Tensor]: ``loss_fs`` and ``loss_reg``.
         """
         if self.fs_mode == 'kim2020':
-            fs = kim_feature_similarity_loss(fused)
+            fs = kim_feature_similarity_loss(fused, self.temperature)
             reg = kim_continuity_regulariser(fused)
         else:
             fs = gram_feature_similarity_loss(
                 fused, codes, colours, self.sigma_xy, self.sigma_colour
             )
-            reg = cluster_balance_regulariser(fused, self.reg_temperature)
+            reg = cluster_balance_regulariser(fused, self.temperature)
         return {
             'loss_fs': self.loss_weight_fs * fs,
             'loss_reg': self.loss_weight_reg * reg,

@@ -171,3 +171,12 @@ def test_segmentor_trains_with_the_generated_invariant_view():
     total = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total)
     total.backward()
+
+
+def test_fs_temperature_follows_the_fusion():
+    assert tiny_head().loss_fs.temperature is None
+    assert tiny_head(fuse='raw').loss_fs.temperature == 0.1
+    raw = tiny_head(fuse='raw', loss_fs=dict(fs_mode='kim2020'))
+    inputs, _ = head_inputs()
+    losses = raw.loss_by_codes(raw(inputs.feats), inputs)
+    assert torch.isfinite(losses['loss_fs'] + losses['loss_reg'])

@@ -11,6 +11,7 @@ from mmuss.models.losses import (
     cluster_balance_regulariser,
     feature_similarity_matrix,
     fused_gram_matrix,
+    fused_probabilities,
     gram_feature_similarity_loss,
     il2vseg_total_loss,
     kim_continuity_regulariser,
@@ -60,11 +61,11 @@ def test_gram_loss_by_hand_and_zero_when_matched():
 
 def test_balance_regulariser_zero_for_balanced_one_hot():
     one_hot = torch.tensor([[[[50.0, 0.0]], [[0.0, 50.0]]]])
-    assert cluster_balance_regulariser(one_hot) < 1e-6
+    assert cluster_balance_regulariser(one_hot, temperature=1.0) < 1e-6
     collapsed = torch.tensor([[[[50.0, 50.0]], [[0.0, 0.0]]]])
     # P̄ᵀP̄/N = [[1, 0], [0, 0]] -> ||. - I/2||² = 0.25 + 0.25
     torch.testing.assert_close(
-        cluster_balance_regulariser(collapsed), torch.tensor(0.5)
+        cluster_balance_regulariser(collapsed, 1.0), torch.tensor(0.5)
     )
 
 
@@ -73,7 +74,7 @@ def test_kim_terms_by_hand():
     ce0 = -torch.log_softmax(torch.tensor([2.0, 0.0]), 0)[0]
     ce1 = -torch.log_softmax(torch.tensor([0.0, 1.0]), 0)[1]
     torch.testing.assert_close(
-        kim_feature_similarity_loss(fused), (ce0 + ce1) / 2
+        kim_feature_similarity_loss(fused, 1.0), (ce0 + ce1) / 2
     )
     # rows equal: no vertical change; horizontal |0-2| and |1-0| -> mean 1.5
     grid = torch.tensor([[[[2.0, 0.0], [2.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]]]])
@@ -88,7 +89,7 @@ def test_module_weights_and_gradients_reach_only_the_fused_cue(fs_mode):
         dict(type='IL2VsegFeatureSimilarityLoss', fs_mode=fs_mode)
     )
     torch.manual_seed(0)
-    fused = torch.randn(2, 3, 4, 5, requires_grad=True)
+    fused = torch.rand(2, 3, 4, 5, requires_grad=True)
     codes = torch.randn(2, 6, 4, 5, requires_grad=True)
     colours = torch.rand(2, 3, 4, 5, requires_grad=True)
     losses = loss(fused, codes, colours)
@@ -118,9 +119,27 @@ def test_gram_loss_gradcheck():
     assert torch.autograd.gradcheck(
         lambda f: gram_feature_similarity_loss(f, codes, colours), (fused,)
     )
-    assert torch.autograd.gradcheck(cluster_balance_regulariser, (fused,))
+    assert torch.autograd.gradcheck(
+        lambda f: cluster_balance_regulariser(f, 0.5), (fused,)
+    )
+    positive = fused.detach().abs().add(0.1).requires_grad_(True)
+    assert torch.autograd.gradcheck(cluster_balance_regulariser, (positive,))
 
 
 def test_unknown_mode_is_an_error():
     with pytest.raises(ValueError, match='fs_mode'):
         MODELS.build(dict(type='IL2VsegFeatureSimilarityLoss', fs_mode='x'))
+
+
+def test_probabilities_of_the_fused_cue():
+    mix = torch.tensor([[[[0.6]], [[0.2]]]])  # sums to 0.8: renormalised
+    torch.testing.assert_close(
+        fused_probabilities(mix), torch.tensor([[[[0.75]], [[0.25]]]])
+    )
+    torch.testing.assert_close(
+        fused_probabilities(mix, 0.1), torch.softmax(mix / 0.1, dim=1)
+    )
+    # a one-hot, balanced probability cue needs no temperature
+    balanced = torch.tensor([[[[1.0, 0.0]], [[0.0, 1.0]]]])
+    assert cluster_balance_regulariser(balanced) < 1e-12
+    assert kim_feature_similarity_loss(balanced) < 1e-6
