@@ -180,3 +180,36 @@ def test_fs_temperature_follows_the_fusion():
     inputs, _ = head_inputs()
     losses = raw.loss_by_codes(raw(inputs.feats), inputs)
     assert torch.isfinite(losses['loss_fs'] + losses['loss_reg'])
+
+
+def test_no_ground_truth_reaches_the_head_losses():
+    """The losses, L_corr's random view included, are the same whether the
+    samples carry labels or not."""
+    cfg = tiny_segmentor_cfg(
+        decode_head=dict(
+            type='IL2VsegHead',
+            in_channels=32,
+            num_prototypes=5,
+            channels=8,
+            dropout_ratio=0.0,
+            cue_cfg=dict(num_iters=2),
+            corr_view='inv_img',
+            loss_corr=dict(num_samples=3),
+        ),
+        view_generators=dict(inv_img=dict(type='InvariantColourView')),
+        cluster_source='head',
+        cluster_probe=None,
+        linear=False,
+    )
+    inputs = torch.rand(3, 3, 32, 32) * 255
+    results = []
+    for with_gt in (True, False):
+        torch.manual_seed(0)
+        model = MODELS.build(cfg)
+        model.init_weights()
+        samples = make_samples(3, 32, 32, 3, with_gt=with_gt)
+        torch.manual_seed(1)
+        results.append(model.loss(inputs, samples))
+    assert set(results[0]) == set(results[1])
+    for key in results[0]:
+        torch.testing.assert_close(results[0][key], results[1][key])
