@@ -3,6 +3,7 @@ from .base_code_head import BaseCodeHead
 from .ds2dl_head import DS2DLHead, cluster_usage
 from .head_inputs import HeadInputs
 from .identity_head import IdentityHead
+from .il2vseg_head import IL2VsegHead
 from .primaps_head import PrimapsHead
 from .smooseg_head import SmooSegHead
 from .stego_head import StegoHead
@@ -13,6 +14,7 @@ __all__ = [
     'cluster_usage',
     'HeadInputs',
     'IdentityHead',
+    'IL2VsegHead',
     'PrimapsHead',
     'SmooSegHead',
     'StegoHead',
