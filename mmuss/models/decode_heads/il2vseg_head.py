@@ -20,7 +20,7 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 class IL2VsegHead(SmooSegHead):
     """IL2Vseg head: SmooSeg plus a fused low-level colour cue.
 
-    IL2Vseg (Qing et al., AAAI 2025; no public code). SmooSeg's projection
+    IL2Vseg (Qing et al.; no public code). SmooSeg's projection
     and local/global (student/teacher EMA) centres give
     ``F_seg = cos(F^c, global centres)`` (Eq. 2); the low-level cue
     ``F_l = f_γ(bilinear(I))`` (Eq. 1: spatial fuzzy c-means, Eqs. 3-8, and

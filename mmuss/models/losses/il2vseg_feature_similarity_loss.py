@@ -1,7 +1,7 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 """IL2Vseg's feature-similarity loss and regulariser (Eq. 14) and Eq. 15.
 
-IL2Vseg (Qing et al., AAAI 2025), "Feature Similarity Loss":
+IL2Vseg (Qing et al.), "Feature Similarity Loss":
 ``L_fs, L_reg = f(F^c, F^f, I)`` (Eq. 14) with no formula; the text says
 "the feature similarity matrix captures feature similarity, while the pixel
 similarity matrix represents spatial relationships. By integrating these
@@ -258,7 +258,7 @@ def kim_continuity_regulariser(fused: Tensor) -> Tensor:
 class IL2VsegFeatureSimilarityLoss(nn.Module):
     """IL2Vseg's Eq. 14 terms, weighted as in Eq. 15.
 
-    IL2Vseg (Qing et al., AAAI 2025): returns ``loss_fs`` (γ·L_fs) and
+    IL2Vseg (Qing et al.): returns ``loss_fs`` (γ·L_fs) and
     ``loss_reg`` (β·L_reg); with SmooSeg's ``L_smo`` and STEGO's ``L_corr``
     as further ``loss_*`` entries, their sum (mmengine's) is Eq. 15. The
     readings of Eq. 14 are in the module docstring.

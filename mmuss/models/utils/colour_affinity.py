@@ -1,7 +1,7 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 """Colour affinity of IL2Vseg's low-level cue (Eqs. 9-12).
 
-IL2Vseg (Qing et al., AAAI 2025), section "Colour Affinity for Feature
+IL2Vseg (Qing et al.), section "Colour Affinity for Feature
 Boosting": a Gaussian affinity ``A`` between the colours of all pixel pairs
 of one downsampled image (Eqs. 9-11) spreads the fuzzy clustering
 probabilities ``P`` (Eq. 8) over similarly coloured pixels,

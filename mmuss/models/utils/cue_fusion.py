@@ -5,7 +5,7 @@
 of :mod:`.fuzzy_cmeans` (Eqs. 3-8) and :mod:`.colour_affinity`
 (Eqs. 9-12).
 
-IL2Vseg (Qing et al., AAAI 2025), "Visual Characteristics of the Fused":
+IL2Vseg (Qing et al.), "Visual Characteristics of the Fused":
 ``F_f = (1 - α) F_seg + α F_l``, with ``F_seg`` the head's cluster scores
 (cosine similarities to the global centres, in [-1, 1]) and ``F_l`` the
 low-level cue (Eq. 12), both (B, K, h, w); α = 0.5 in training.

@@ -1,7 +1,7 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 """Spatially constrained fuzzy c-means of IL2Vseg's low-level cue f_γ.
 
-IL2Vseg (Qing et al., AAAI 2025), section "Spatially Constrained Fuzzy
+IL2Vseg (Qing et al.), section "Spatially Constrained Fuzzy
 Clustering", Eqs. 3-8: the input image is bilinearly downsampled to the
 feature grid, then clustered by fuzzy c-means (FCM) whose memberships are
 reweighted by a 3x3 spatial term (Chuang et al.'s sFCM with p = q = 1).

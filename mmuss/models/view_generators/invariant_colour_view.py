@@ -30,7 +30,7 @@ def luminance(images: Tensor) -> Tensor:
 class InvariantColourView(BaseViewGenerator):
     """IL2Vseg's colour- and luminosity-invariant view ``Ĩ``.
 
-    IL2Vseg (Qing et al., AAAI 2025), "Problem Setting": ``Ĩ_b`` is
+    IL2Vseg (Qing et al.), "Problem Setting": ``Ĩ_b`` is
     obtained "according to the principles of color invariance and luminosity
     invariance"; STEGO's correspondence loss ties ``I`` and ``Ĩ`` (Eq. 15's
     ``L_corr``). The transform is not given; our reading is a random,
