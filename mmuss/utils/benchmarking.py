@@ -119,6 +119,21 @@ def scene_crf_inputs(
 # Configs and their data
 
 
+def repository_config(*parts: str) -> str:
+    """Path of a config of this repository (the tools' defaults), e.g.
+    ``repository_config('stego', 'dino_vits8_cocostuff27.py')``."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    return osp.join(root, 'configs', *parts)
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--batch-size``, ``--steps`` and ``--warmup`` of the tools that
+    time training steps."""
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--steps', type=int, default=3)
+    parser.add_argument('--warmup', type=int, default=1)
+
+
 def add_config_arguments(
     parser: argparse.ArgumentParser, default_config: str
 ) -> None:

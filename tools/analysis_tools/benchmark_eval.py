@@ -31,17 +31,11 @@ from mmuss.utils.benchmarking import (
     prepare_data,
     print_table,
     quiet_logs,
+    repository_config,
     timed,
 )
 
-STEGO_COCO_CONFIG = osp.join(
-    osp.dirname(__file__),
-    '..',
-    '..',
-    'configs',
-    'stego',
-    'dino_vits8_cocostuff27.py',
-)
+STEGO_COCO_CONFIG = repository_config('stego', 'dino_vits8_cocostuff27.py')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

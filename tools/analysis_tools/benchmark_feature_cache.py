@@ -20,29 +20,22 @@ from typing import List, Optional
 
 from mmuss.utils.benchmarking import (
     add_config_arguments,
+    add_training_arguments,
     in_fresh_process,
     load_config,
     prepare_data,
     print_table,
+    repository_config,
     train_speed,
 )
 
-STEGO_COCO_CONFIG = osp.join(
-    osp.dirname(__file__),
-    '..',
-    '..',
-    'configs',
-    'stego',
-    'dino_vits8_cocostuff27.py',
-)
+STEGO_COCO_CONFIG = repository_config('stego', 'dino_vits8_cocostuff27.py')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_config_arguments(parser, STEGO_COCO_CONFIG)
-    parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--steps', type=int, default=3)
-    parser.add_argument('--warmup', type=int, default=1)
+    add_training_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -30,17 +30,11 @@ from mmuss.utils.benchmarking import (
     load_config,
     print_table,
     quiet_logs,
+    repository_config,
     timed,
 )
 
-DEMO_CONFIG = osp.join(
-    osp.dirname(__file__),
-    '..',
-    '..',
-    'configs',
-    'baseline',
-    'tiny-vit_synthetic.py',
-)
+DEMO_CONFIG = repository_config('baseline', 'tiny-vit_synthetic.py')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

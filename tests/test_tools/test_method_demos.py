@@ -1,14 +1,31 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-"""The DS²DL demo config trains through tools/train.py (shrunk by
---cfg-options) and logs the usage of its global clusters."""
+"""Each method's demo config trains through tools/train.py (shrunk by
+--cfg-options), evaluates, and logs its loss terms and the usage of its
+clusters."""
 
 import glob
 import os
 import os.path as osp
 
+import pytest
 from helpers import REPO_ROOT, run_tool
 
-DS2DL_DEMO = osp.join(REPO_ROOT, 'configs', 'ds2dl', 'tiny-vit_synthetic.py')
+#: method folder -> the loss terms and usage scalars its log must show
+LOGGED = {
+    'ds2dl': (
+        'decode.loss_pair',
+        'decode.loss_l2g',
+        'decode.loss_orth',
+        'decode.loss_data',
+    ),
+    'il2vseg': (
+        'decode.loss_smooth',
+        'decode.loss_data',
+        'decode.loss_fs',
+        'decode.loss_reg',
+        'decode.loss_corr',
+    ),
+}
 
 
 def shrink_options(data_root):
@@ -34,11 +51,12 @@ def shrink_options(data_root):
     ]
 
 
-def test_ds2dl_demo_trains_through_train_tool(tmp_path):
+@pytest.mark.parametrize('method', sorted(LOGGED))
+def test_demo_trains_through_train_tool(tmp_path, method):
     work = tmp_path / 'work'
     run_tool(
         'train.py',
-        DS2DL_DEMO,
+        osp.join(REPO_ROOT, 'configs', method, 'tiny-vit_synthetic.py'),
         '--work-dir',
         work,
         '--cfg-options',
@@ -48,14 +66,7 @@ def test_ds2dl_demo_trains_through_train_tool(tmp_path):
     (log,) = glob.glob(str(work / '*' / '*.log'))
     with open(log) as file:
         text = file.read()
-    for key in (
-        'decode.loss_pair',
-        'decode.loss_l2g',
-        'decode.loss_orth',
-        'decode.loss_data',
-        'decode.usage_used',
-        'decode.usage_entropy',
-    ):
+    for key in (*LOGGED[method], 'decode.usage_used', 'decode.usage_entropy'):
         assert key in text
     assert 'mIoU' in text
     assert os.path.isdir(work / 'val_results')
