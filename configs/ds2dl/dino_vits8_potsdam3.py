@@ -6,44 +6,15 @@
 # ../_base_/datasets/potsdam3.py: the SmooSeg protocol the paper follows
 # evaluates Potsdam at 224 (from our reading notes of SmooSeg's code base).
 _base_ = [
-    '../_base_/models/uss_dino_vits8.py',
+    '../_base_/models/uss_ds2dl_dino_vits8.py',
     '../_base_/datasets/potsdam3.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/ds2dl_radam_8k.py',
 ]
 crop_size = (224, 224)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    decode_head=dict(
-        _delete_=True,
-        type='DS2DLHead',
-        in_channels=384,
-        num_prototypes=3,
-        channels=64,
-        temperature=0.1,
-        momentum=0.998,
-        loss_affinity=dict(
-            type='DS2DLAffinityLoss',
-            r=6.0,
-            intra_pairs=True,
-            cross_pairs=True,
-        ),
-        loss_cluster=dict(
-            type='DS2DLClusterLoss',
-            epsilon=0.1,
-            sinkhorn_iters=3,
-            sinkhorn_per_image=True,
-            loss_l2g_weight=1.0,
-            loss_orth_weight=1.0,
-            loss_data_weight=1.0,
-        ),
-    ),
+    decode_head=dict(num_prototypes=3, loss_affinity=dict(r=6.0)),
     num_classes=3,
-    cluster_source='head',
-    cluster_probe=None,
-    # Table 1 is with the dense CRF ("parameter settings from Lan et al.");
-    # ./dino_vitb8_potsdam3_wo-crf.py is Table 3's row without it.
-    test_cfg=dict(use_crf=True),
 )
 optim_wrapper = dict(optimizer=dict(type='Adam'))
 test_pipeline = [
