@@ -22,11 +22,11 @@ def pooled(dense, codes):
 
 @MODELS.register_module(force=True)
 class ColourAwareHead(ProjectionCodeHead, BaseCodeHead):
-    """The normalised image in the head (IL2Vseg's colour cues): codes plus
-    a learned projection of the pooled colours; the loss pulls the codes'
-    cosine affinity towards the colour affinity."""
+    """The image's pixel values in the head (IL2Vseg's colour cues): codes
+    plus a learned projection of the pooled colours; the loss pulls the
+    codes' cosine affinity towards the colour affinity."""
 
-    required_inputs = ('image',)
+    required_inputs = ('pixels',)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -34,11 +34,12 @@ class ColourAwareHead(ProjectionCodeHead, BaseCodeHead):
 
     def compute_codes(self, head_inputs):
         codes = self.forward(head_inputs.feats)
-        colours = pooled(head_inputs.dense('image'), codes)
+        colours = pooled(head_inputs.dense('pixels') / 255, codes)
         return codes + self.colour_projection(colours)
 
     def loss_by_codes(self, codes, head_inputs):
-        colours = pooled(head_inputs.dense('image'), codes).flatten(2)
+        colours = pooled(head_inputs.dense('pixels') / 255, codes)
+        colours = colours.flatten(2)
         flat = F.normalize(codes.flatten(2), dim=1)
         code_affinity = flat.transpose(1, 2) @ flat
         colour_affinity = torch.exp(

@@ -166,8 +166,8 @@ def test_sibling_config_inherits_vits8_leaf(method, backbone, dataset):
     assert not unexpected, unexpected
 
 
-# DS²DL: each Table 2 ablation and Table 3 CRF row differs from its full
-# config in its switch alone.
+# Ablation rows: each differs from its full config in its switch alone.
+# DS²DL: Table 2 ablations and Table 3 CRF rows.
 DS2DL_ROWS = {
     'dino_vits8_cityscapes27_wo-orth.py': (
         'dino_vits8_cityscapes27.py',
@@ -204,10 +204,64 @@ DS2DL_ROWS = {
 }
 
 
-@pytest.mark.parametrize('row', sorted(DS2DL_ROWS))
-def test_ds2dl_rows_differ_from_full_config_in_their_switch(row):
-    folder = osp.join(REPO_ROOT, 'configs', 'ds2dl')
-    full, switch = DS2DL_ROWS[row]
+# IL2Vseg: Table 4's loss rows and Fig. 5's alpha sweep (Cityscapes), the
+# k-means evaluation reading and the test-time cue.
+IL2VSEG_NO_FS = {
+    'model.decode_head.loss_fs.loss_weight_fs': 0.0,
+    'model.decode_head.loss_fs.loss_weight_reg': 0.0,
+}
+IL2VSEG_ROWS = {
+    'dino_vits8_cityscapes27_smo.py': (
+        'dino_vits8_cityscapes27.py',
+        {**IL2VSEG_NO_FS, 'model.decode_head.corr_view': None},
+    ),
+    'dino_vits8_cityscapes27_smo-fs.py': (
+        'dino_vits8_cityscapes27.py',
+        {'model.decode_head.corr_view': None},
+    ),
+    'dino_vits8_cityscapes27_smo-corr.py': (
+        'dino_vits8_cityscapes27.py',
+        IL2VSEG_NO_FS,
+    ),
+    **{
+        f'dino_vits8_cityscapes27_alpha-{alpha}.py': (
+            'dino_vits8_cityscapes27.py',
+            {'model.decode_head.alpha': alpha},
+        )
+        for alpha in (0.0, 0.25, 0.75, 1.0)
+    },
+    'dino_vits8_cocostuff27_kmeans.py': (
+        'dino_vits8_cocostuff27.py',
+        {'model.cluster_source': 'probe'},
+    ),
+    'dino_vits8_cocostuff27_test-cue.py': (
+        'dino_vits8_cocostuff27.py',
+        {
+            'model.test_cfg.refiners': [
+                dict(
+                    type='LowLevelCueRefiner',
+                    alpha=0.5,
+                    stride=8,
+                    sigma=0.1,
+                    m=2.0,
+                    num_iters=10,
+                )
+            ]
+        },
+    ),
+}
+ABLATION_ROWS = [('ds2dl', row) for row in sorted(DS2DL_ROWS)] + [
+    ('il2vseg', row) for row in sorted(IL2VSEG_ROWS)
+]
+
+
+@pytest.mark.parametrize(
+    'method,row', ABLATION_ROWS, ids=[f'{m}/{r}' for m, r in ABLATION_ROWS]
+)
+def test_ablation_rows_differ_from_full_config_in_their_switch(method, row):
+    folder = osp.join(REPO_ROOT, 'configs', method)
+    rows = DS2DL_ROWS if method == 'ds2dl' else IL2VSEG_ROWS
+    full, switch = rows[row]
     cfg = flatten(Config.fromfile(osp.join(folder, row)).to_dict())
     ref = flatten(Config.fromfile(osp.join(folder, full)).to_dict())
     changed = {
@@ -245,13 +299,45 @@ def test_ds2dl_paper_hyperparameters():
     assert potsdam.test_dataloader.dataset.pipeline[2].size == 224
 
 
-DS2DL_CONFIGS = sorted(
+def test_il2vseg_paper_hyperparameters():
+    """Implementation Details (Adam 1e-4 / 5e-4, alpha 0.5, beta 0.05,
+    gamma 0.1, K) and SmooSeg's protocol where the paper is silent."""
+    expected = {
+        'dino_vits8_cocostuff27.py': (27, 123456, (-0.02, 0.48)),
+        'dino_vits8_cityscapes27.py': (27, 0, (-0.02, 0.5)),
+        'dino_vits8_potsdam3.py': (3, 0, (0.1, 0.5)),
+        'dino_vits8_mastr1325.py': (3, 0, (0.1, 0.5)),
+    }
+    for name, (k, seed, shifts) in expected.items():
+        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'il2vseg', name))
+        head = cfg.model.decode_head
+        assert head.type == 'IL2VsegHead' and head.num_prototypes == k
+        assert cfg.model.num_classes == k
+        assert head.alpha == 0.5 and head.corr_view == 'inv_img'
+        assert head.loss_fs.loss_weight_fs == 0.1
+        assert head.loss_fs.loss_weight_reg == 0.05
+        smooth = head.loss_smooth
+        assert (smooth.shift_self, smooth.shift_rand) == shifts
+        assert cfg.optim_wrapper.optimizer.type == 'Adam'
+        assert cfg.optim_wrapper.optimizer.lr == 1e-4
+        keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
+        assert keys['decode_head.prototypes'].lr_mult == 5.0
+        assert cfg.train_cfg.max_iters == 3000
+        assert cfg.train_dataloader.batch_size == 32
+        assert cfg.randomness.seed == seed
+        assert cfg.model.cluster_source == 'head'
+        assert cfg.model.test_cfg.use_crf
+        assert 'refiners' not in cfg.model.test_cfg
+
+
+METHOD_LEAF_CONFIGS = sorted(
     glob.glob(osp.join(REPO_ROOT, 'configs', 'ds2dl', 'dino*.py'))
+    + glob.glob(osp.join(REPO_ROOT, 'configs', 'il2vseg', 'dino*.py'))
 )
 
 
-@pytest.mark.parametrize('path', DS2DL_CONFIGS, ids=config_id)
-def test_ds2dl_config_trains_a_step_with_tiny_backbone(path, monkeypatch):
+@pytest.mark.parametrize('path', METHOD_LEAF_CONFIGS, ids=config_id)
+def test_method_config_trains_a_step_with_tiny_backbone(path, monkeypatch):
     """The config's model, its backbone swapped for the tests' tiny ViT,
     takes one optimizer step built from the config's optim_wrapper."""
     from helpers import TINY_VIT, make_samples
@@ -271,8 +357,16 @@ def test_ds2dl_config_trains_a_step_with_tiny_backbone(path, monkeypatch):
         inputs=[torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8)] * 3,
         data_samples=make_samples(3, 32, 32, model.num_classes),
     )
-    bias = model.decode_head.loss_affinity.bias.detach().clone()
+    before = {
+        name: p.detach().clone()
+        for name, p in model.decode_head.named_parameters()
+    }
     log_vars = model.train_step(data, optim)
     assert torch.isfinite(log_vars['loss'])
     assert 'decode.usage_entropy' in log_vars
-    assert not torch.equal(model.decode_head.loss_affinity.bias, bias)
+    after = dict(model.decode_head.named_parameters())
+    moved = [n for n, p in before.items() if not torch.equal(after[n], p)]
+    # the projection (and DS²DL's affinity bias) train in one step
+    assert any('projection' in n for n in moved), moved
+    if '/ds2dl/' in path:
+        assert 'loss_affinity.bias' in moved

@@ -25,9 +25,6 @@ model = dict(
         num_prototypes=11,
         channels=64,
         alpha=0.5,
-        # must equal the data preprocessor's (undoes its normalisation)
-        image_mean=[123.675, 116.28, 103.53],
-        image_std=[58.395, 57.12, 57.375],
         cue_cfg=dict(sigma=0.1, m=2.0, num_iters=10),
         loss_fs=dict(
             type='IL2VsegFeatureSimilarityLoss',
@@ -39,8 +36,9 @@ model = dict(
         loss_corr=dict(type='StegoCorrespondenceLoss'),
     ),
     view_generators=dict(inv_img=dict(type='InvariantColourView')),
+    # the global centres predict; ./tiny-vit_synthetic_kmeans.py is the
+    # "minibatch k-means" reading (the inherited cluster probe)
     cluster_source='head',
-    cluster_probe=None,
 )
 train_cfg = dict(max_iters=2000, val_interval=500)
 default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=1000))

@@ -7,6 +7,9 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 IMAGE_INPUT = 'image'
+# The image's pixel values (denormalised, model channel order), derived
+# from IMAGE_INPUT for heads that work on colours.
+PIXELS_INPUT = 'pixels'
 
 
 @MODELS.register_module()

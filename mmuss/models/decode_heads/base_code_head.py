@@ -33,8 +33,10 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
       STEGO's nearest-neighbour positives) or names of the segmentor's
       view generators; the frozen backbone's outputs on them arrive as
       ``views`` (training).
-    - ``required_inputs``: ``'image'`` (the normalised image) and names of
-      dense maps stacked onto it
+    - ``required_inputs``: ``'image'`` (the normalised image),
+      ``'pixels'`` (the image in pixel values, 0-255 in the model's channel
+      order, for heads that work on colours) and names of dense maps
+      stacked onto it
       (:class:`~mmuss.datasets.transforms.LoadDenseMap`, e.g. ``'depth'``),
       as ``dense_inputs`` at the input resolution, in training and at test
       time (whole and sliding-window inference, flip and generated-view

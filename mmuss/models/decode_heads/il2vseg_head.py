@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import torch
 from mmseg.registry import MODELS
@@ -11,9 +11,6 @@ from ..utils.fuzzy_cmeans import downsample_image
 from .ds2dl_head import cluster_usage
 from .head_inputs import HeadInputs
 from .smooseg_head import SmooSegHead
-
-IMAGENET_MEAN = (123.675, 116.28, 103.53)
-IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
 @MODELS.register_module()
@@ -41,13 +38,15 @@ class IL2VsegHead(SmooSegHead):
     * The cue's fuzzy c-means starts from the head's own
       ``softmax(F_seg / T)`` (detached), so cue channel k refines head
       cluster k; the cue is computed without gradients.
-    * Colours: the head receives the image mean/std-normalised
-      (``required_inputs = ('image',)``); ``image_mean``/``image_std``
-      (which must equal the data preprocessor's) undo that, and
-      ``colour_scale`` (255) brings it to [0, 1], the units of σ = 0.1.
+    * Colours: the head receives the image in pixel values
+      (``required_inputs = ('pixels',)``: the segmentor undoes the data
+      preprocessor's normalisation); ``colour_scale`` (255) brings them to
+      [0, 1], the units of σ = 0.1.
     * At test time the prediction is ``F_seg`` of the global centres alone
-      (``test_alpha = 0``): the paper gives α = 0.5 "during the training
-      phase" only; a cue at test time is not implemented yet.
+      by default: the paper gives α = 0.5 "during the training phase"
+      only. The cue at test time is the segmentor's
+      ``test_cfg.refiners=[dict(type='LowLevelCueRefiner', alpha=...)]``
+      (:class:`~mmuss.models.refiners.LowLevelCueRefiner`).
 
     Training logs per-cluster usage of the global assignment
     (:func:`cluster_usage`).
@@ -56,12 +55,7 @@ class IL2VsegHead(SmooSegHead):
         in_channels (int): Feature channels.
         num_prototypes (int): Number of clusters K.
         alpha (float): Training α of Eq. 13. Defaults to 0.5.
-        test_alpha (float): α at test time; only 0 (the head alone) is
-            supported. Defaults to 0.
-        image_mean (Sequence[float]): The preprocessor's mean.
-        image_std (Sequence[float]): The preprocessor's std.
-        colour_scale (float): Divides the denormalised image. Defaults to
-            255.
+        colour_scale (float): Divides the pixel values. Defaults to 255.
         cue_cfg (dict, optional): Keyword arguments of
             :func:`low_level_visual_cue` (``sigma``, ``m``, ``num_iters``,
             ``exponent``, ``spatial``, ``normalise``, ``chunk_size``).
@@ -81,16 +75,13 @@ class IL2VsegHead(SmooSegHead):
             ``temperature``, ``momentum``, ``loss_smooth``, ...).
     """
 
-    required_inputs = ('image',)
+    required_inputs = ('pixels',)
 
     def __init__(
         self,
         in_channels: int,
         num_prototypes: int,
         alpha: float = 0.5,
-        test_alpha: float = 0.0,
-        image_mean: Sequence[float] = IMAGENET_MEAN,
-        image_std: Sequence[float] = IMAGENET_STD,
         colour_scale: float = 255.0,
         cue_cfg: OptConfigType = None,
         fuse: str = 'prob',
@@ -101,25 +92,11 @@ class IL2VsegHead(SmooSegHead):
         **kwargs,
     ) -> None:
         super().__init__(in_channels, num_prototypes, **kwargs)
-        if test_alpha != 0.0:
-            raise NotImplementedError(
-                'IL2VsegHead predicts from F_seg alone (test_alpha=0); a '
-                f'test-time cue is not implemented, got {test_alpha}'
-            )
-        if len(image_mean) != len(image_std):
-            raise ValueError('image_mean and image_std differ in length')
         self.alpha = alpha
-        self.test_alpha = test_alpha
         self.colour_scale = colour_scale
         self.cue_cfg = dict(cue_cfg or {})
         self.fuse = fuse
         self.align = align
-        self.register_buffer(
-            'image_mean', torch.tensor(image_mean).view(-1, 1, 1), False
-        )
-        self.register_buffer(
-            'image_std', torch.tensor(image_std).view(-1, 1, 1), False
-        )
         # F_f of fuse='prob' is a distribution; raw scores need a T
         fs_default = dict(
             type='IL2VsegFeatureSimilarityLoss',
@@ -136,18 +113,27 @@ class IL2VsegHead(SmooSegHead):
             else None
         )
 
-    def pixel_colours(self, image: Tensor) -> Tensor:
-        """The normalised image (B, C, H, W) back in colours in [0, 1]."""
-        channels = self.image_mean.shape[0]
-        colours = image[:, :channels].float() * self.image_std
-        return (colours + self.image_mean) / self.colour_scale
+    @property
+    def uses_cue(self) -> bool:
+        """Whether Eq. 14's terms are on (Table 4's ``+L_fs``): with both
+        weights 0 the fused cue is not computed at all."""
+        return bool(
+            self.loss_fs.loss_weight_fs or self.loss_fs.loss_weight_reg
+        )
+
+    def pixel_colours(self, pixels: Tensor) -> Tensor:
+        """Pixel values (B, 3, H, W) as colours in [0, 1]."""
+        return pixels.float() / self.colour_scale
 
     def fused_cue(self, seg: Tensor, colours: Tensor) -> Tensor:
         """``F_f`` (Eq. 13) of the head scores ``F_seg`` (B, K, h, w) and
         the low-level cue of ``colours`` (B, 3, H, W), started from the
         head's ``softmax(F_seg / T)``."""
         probs = torch.softmax(seg.detach() / self.temperature, dim=1)
-        cue = low_level_visual_cue(colours, probs, **self.cue_cfg)
+        if self.alpha == 0.0:  # F_f is the head alone: skip the cue
+            cue = torch.zeros_like(probs)
+        else:
+            cue = low_level_visual_cue(colours, probs, **self.cue_cfg)
         return fuse_cues(
             seg, cue, self.alpha, self.fuse, self.align, self.temperature
         )
@@ -173,10 +159,11 @@ class IL2VsegHead(SmooSegHead):
         usage."""
         losses = super().loss_by_codes(codes, head_inputs)
         seg = self.prototypes.teacher_similarity(codes)
-        colours = self.pixel_colours(head_inputs.dense('image'))
-        fused = self.fused_cue(seg, colours)
-        small = downsample_image(colours, tuple(codes.shape[2:]))
-        losses.update(self.loss_fs(fused, codes, small))
+        if self.uses_cue:
+            colours = self.pixel_colours(head_inputs.dense('pixels'))
+            fused = self.fused_cue(seg, colours)
+            small = downsample_image(colours, tuple(codes.shape[2:]))
+            losses.update(self.loss_fs(fused, codes, small))
         if self.corr_view:
             losses.update(
                 self.correspondence_loss(

@@ -20,7 +20,7 @@ from mmseg.utils import (
 )
 from torch import Tensor
 
-from mmuss.models.data_preprocessors import IMAGE_INPUT
+from mmuss.models.data_preprocessors import IMAGE_INPUT, PIXELS_INPUT
 from mmuss.models.decode_heads.head_inputs import HeadInputs
 from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
@@ -140,8 +140,11 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             (names of ``view_generators``: probabilities averaged over the
             image and each view, mapped back by the view's ``invert``;
             dense maps and modalities follow the view's geometry),
-            ``probe_resolution`` ('input' | 'feature'), ``use_crf`` (bool;
-            dense-CRF refinement at the input resolution) and ``crf``
+            ``probe_resolution`` ('input' | 'feature'), ``refiners``
+            (refiner configs applied in order to the cluster
+            probabilities with the image, e.g. IL2Vseg's test-time cue,
+            before the CRF), ``use_crf`` (bool; dense-CRF refinement at
+            the input resolution) and ``crf``
             (:class:`DenseCRF` arguments).
         data_preprocessor (dict, optional): ``USSDataPreProcessor`` (or
             mmseg's ``SegDataPreProcessor`` for image-only inputs).
@@ -223,6 +226,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             num_classes if self.linear_probe is not None else 0
         )
         self._crf = None
+        self._refiners = None
         self.feature_cache = None
         if feature_cache is not None:
             if not freeze_backbone:
@@ -465,22 +469,50 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         return inputs[:, layout[IMAGE_INPUT]]
 
     def head_dense_inputs(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """The head's ``required_inputs`` cut from the inputs by name."""
+        """The head's ``required_inputs`` cut from the inputs by name;
+        ``'pixels'`` is the image back in pixel values
+        (:meth:`pixel_values`)."""
         required = tuple(self.decode_head.required_inputs)
         if not required:
             return {}
         layout = self._input_layout() or {
             IMAGE_INPUT: slice(0, inputs.shape[1])
         }
-        missing = [name for name in required if name not in layout]
+        missing = [
+            name
+            for name in required
+            if name not in layout and name != PIXELS_INPUT
+        ]
         if missing:
             raise ValueError(
                 f'{type(self.decode_head).__name__} needs the inputs '
                 f'{missing}, which the data preprocessor does not lay out '
-                f'(it has {list(layout)}): load them with LoadDenseMap and '
-                'declare them in USSDataPreProcessor(aux_channels=...)'
+                f'(it has {list(layout)} and {PIXELS_INPUT!r}): load them '
+                'with LoadDenseMap and declare them in '
+                'USSDataPreProcessor(aux_channels=...)'
             )
-        return {name: inputs[:, layout[name]] for name in required}
+        return {
+            name: (
+                inputs[:, layout[name]]
+                if name in layout
+                else self.pixel_values(inputs)
+            )
+            for name in required
+        }
+
+    def pixel_values(self, inputs: Tensor) -> Tensor:
+        """The image channels of the inputs as pixel values (B, 3, H, W),
+        in the channel order the model sees (the data preprocessor's
+        normalisation undone): what colour-based heads read as
+        ``'pixels'``."""
+        preprocessor = self.data_preprocessor
+        if not hasattr(preprocessor, 'denormalize_image'):
+            raise TypeError(
+                f'{type(self.decode_head).__name__} needs {PIXELS_INPUT!r}, '
+                'which only USSDataPreProcessor provides (got '
+                f'{type(preprocessor).__name__})'
+            )
+        return preprocessor.denormalize_image(self.image_inputs(inputs))
 
     def _check_input_layout(
         self, inputs: Tensor, data_samples: SampleList
@@ -738,6 +770,8 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
                 )
             ] * inputs.shape[0]
         seg_logits = self.inference(inputs, batch_img_metas)
+        if self.test_cfg.get('refiners'):
+            seg_logits = self.refine_clusters(inputs, seg_logits)
         if self.test_cfg.get('use_crf', False):
             seg_logits = self.refine_with_crf(inputs, seg_logits)
         return self.postprocess_result(seg_logits, data_samples)
@@ -753,6 +787,27 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             images = images * preprocessor.std + preprocessor.mean
         images = images.round().clamp(0, 255).byte().permute(0, 2, 3, 1)
         return list(images.cpu().numpy())
+
+    def refine_clusters(self, inputs: Tensor, seg_logits: Tensor) -> Tensor:
+        """The cluster scores refined by ``test_cfg.refiners`` in order.
+
+        Each refiner (registered in ``MODELS``, e.g.
+        :class:`~mmuss.models.refiners.LowLevelCueRefiner`) maps cluster
+        probabilities (B, K, H, W) and the images' pixel values to refined
+        probabilities; the result replaces the cluster scores as
+        log-probabilities (linear-probe scores are left as they are).
+        """
+        if self._refiners is None:
+            self._refiners = [
+                MODELS.build(cfg) for cfg in self.test_cfg['refiners']
+            ]
+        pixels = self.pixel_values(inputs.detach())
+        clusters = seg_logits[:, : self.num_clusters].float()
+        probs = clusters.softmax(dim=1)
+        for refiner in self._refiners:
+            probs = refiner(probs, pixels)
+        refined = probs.clamp_min(1e-8).log().to(seg_logits.dtype)
+        return torch.cat([refined, seg_logits[:, self.num_clusters :]], 1)
 
     def refine_with_crf(self, inputs: Tensor, seg_logits: Tensor) -> Tensor:
         """Dense-CRF refinement of the cluster (and linear) scores at the

@@ -10,8 +10,6 @@ from mmuss.models.utils import CodeProjection, EMAPrototypes
 from mmuss.models.utils.cue_fusion import fuse_cues, low_level_visual_cue
 
 LOSS_KEYS = {'loss_smooth', 'loss_data', 'loss_fs', 'loss_reg'}
-MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
-STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
 
 
 def tiny_head(**kwargs):
@@ -24,8 +22,8 @@ def head_inputs(batch=2, grid=4, scale=8, seed=0):
     colours = torch.rand(
         batch, 3, grid * scale, grid * scale, generator=generator
     )
-    image = (colours * 255 - MEAN) / STD
-    return HeadInputs(feats, dense_inputs={'image': image}), colours
+    pixels = colours * 255
+    return HeadInputs(feats, dense_inputs={'pixels': pixels}), colours
 
 
 def test_head_is_smooseg_with_the_image_declared():
@@ -33,18 +31,20 @@ def test_head_is_smooseg_with_the_image_declared():
     assert isinstance(head, SmooSegHead)
     assert isinstance(head.projection, CodeProjection)
     assert isinstance(head.prototypes, EMAPrototypes)
-    assert head.required_inputs == ('image',)
+    assert head.required_inputs == ('pixels',)
     assert head.num_clusters == 4 and head.alpha == 0.5
     assert head.loss_fs.loss_weight_fs == 0.1
     assert head.loss_fs.loss_weight_reg == 0.05
-    with pytest.raises(NotImplementedError, match='test_alpha'):
-        tiny_head(test_alpha=0.5)
 
 
-def test_pixel_colours_undo_the_normalisation():
+def test_pixel_colours_are_pixel_values_over_the_colour_scale():
     inputs, colours = head_inputs()
-    recovered = tiny_head().pixel_colours(inputs.dense('image'))
+    recovered = tiny_head().pixel_colours(inputs.dense('pixels'))
     torch.testing.assert_close(recovered, colours)
+    halved = tiny_head(colour_scale=510.0).pixel_colours(
+        inputs.dense('pixels')
+    )
+    torch.testing.assert_close(halved, colours / 2)
 
 
 def test_loss_keys_shapes_usage_and_ema():
@@ -80,12 +80,12 @@ def test_gradient_routing_cue_detached_centres_by_data_term():
     torch.manual_seed(0)
     head = tiny_head()
     inputs, _ = head_inputs()
-    inputs.dense_inputs['image'].requires_grad_(True)
+    inputs.dense_inputs['pixels'].requires_grad_(True)
     losses = head.loss_by_codes(head(inputs.feats), inputs)
     (losses['loss_fs'] + losses['loss_reg']).backward(retain_graph=True)
     assert head.projection.linear.weight.grad.abs().sum() > 0
     assert head.prototypes.student.grad is None  # global centres: EMA only
-    assert inputs.dense('image').grad is None  # the cue is a fixed target
+    assert inputs.dense('pixels').grad is None  # the cue is a fixed target
     head.zero_grad()
     losses['loss_data'].backward()
     assert head.prototypes.student.grad.abs().sum() > 0
@@ -213,3 +213,29 @@ def test_no_ground_truth_reaches_the_head_losses():
     assert set(results[0]) == set(results[1])
     for key in results[0]:
         torch.testing.assert_close(results[0][key], results[1][key])
+
+
+def test_table4_switches_skip_the_cue(monkeypatch):
+    """L_fs and L_reg at weight 0 (Table 4's L_smo and +L_corr rows) leave
+    the cue uncomputed; alpha = 0 fuses the head alone."""
+    import mmuss.models.decode_heads.il2vseg_head as module
+
+    calls = []
+    original = module.low_level_visual_cue
+    monkeypatch.setattr(
+        module,
+        'low_level_visual_cue',
+        lambda *a, **k: calls.append(1) or original(*a, **k),
+    )
+    inputs, colours = head_inputs()
+    off = tiny_head(loss_fs=dict(loss_weight_fs=0.0, loss_weight_reg=0.0))
+    losses = off.loss_by_codes(off(inputs.feats), inputs)
+    assert not off.uses_cue and 'loss_fs' not in losses and not calls
+    on = tiny_head()
+    on.loss_by_codes(on(inputs.feats), inputs)
+    assert on.uses_cue and len(calls) == 1
+    head = tiny_head(alpha=0.0)
+    seg = head.prototypes.teacher_similarity(head(inputs.feats))
+    fused = head.fused_cue(seg, colours)
+    torch.testing.assert_close(fused, F.softmax(seg / 0.1, dim=1))
+    assert len(calls) == 1

@@ -53,6 +53,27 @@ def test_training_head_gets_named_inputs_backbone_gets_the_image():
     assert model.decode_head.depth_weight.grad.abs().sum() > 0
 
 
+def test_pixels_are_the_image_with_the_normalisation_undone():
+    model = depth_model()
+    model.decode_head.required_inputs = ('pixels', 'depth')
+    inputs, samples = depth_batch()
+    model.loss(inputs, samples)
+    received = model.decode_head.seen_in_loss[0]
+    mean = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
+    std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+    torch.testing.assert_close(received['pixels'], inputs[:, :3] * std + mean)
+    torch.testing.assert_close(received['depth'], inputs[:, 3:])
+    plain = MODELS.build(
+        tiny_segmentor_cfg(
+            data_preprocessor=dict(type='SegDataPreProcessor'),
+            decode_head=dict(type='DepthAwareHead', in_channels=32, channels=8),
+        )
+    )
+    plain.decode_head.required_inputs = ('pixels',)
+    with pytest.raises(TypeError, match="'pixels'.*USSDataPreProcessor"):
+        plain.head_dense_inputs(inputs[:, :3])
+
+
 def test_layout_mismatches_are_errors():
     model = depth_model()
     inputs, samples = depth_batch()
