@@ -28,7 +28,8 @@ Borders: the neighbourhood is clipped to the image (replicate padding,
 which for a max or min over a window is the same thing).
 """
 
-from typing import NamedTuple, Optional
+from functools import partial
+from typing import Callable, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -142,6 +143,20 @@ def neighbourhood(values: Tensor, kernel_size: int) -> Tensor:
     return torch.stack(shifts, dim=2)
 
 
+def lightness_steps(guide: Tensor, kernel_size: int) -> Tensor:
+    """``|L(p) - L(q)|`` for each pixel ``p`` and neighbour ``q ∈ N(p)``,
+    the argument of the affinity kernel of MSSSeg Eqs. 6-7.
+
+    Args:
+        guide (Tensor): Lightness (B, 1, H, W).
+        kernel_size (int): Odd side k of ``N(p)``.
+
+    Returns:
+        Tensor: (B, 1, k*k, H, W), 0 at ``q = p``.
+    """
+    return (neighbourhood(guide, kernel_size) - guide.unsqueeze(2)).abs()
+
+
 def affinity_kernel(guide: Tensor, beta: Tensor, kernel_size: int) -> Tensor:
     """Affinity ``w_β(p, q) = exp(-β |L(p) - L(q)|)`` of each pixel to its
     neighbours, the learnable kernel of MSSSeg Eqs. 6-7.
@@ -154,8 +169,21 @@ def affinity_kernel(guide: Tensor, beta: Tensor, kernel_size: int) -> Tensor:
     Returns:
         Tensor: (B, 1, k*k, H, W) in (0, 1]; 1 at ``q = p``.
     """
-    steps = (neighbourhood(guide, kernel_size) - guide.unsqueeze(2)).abs()
-    return torch.exp(-beta * steps)
+    return torch.exp(-beta * lightness_steps(guide, kernel_size))
+
+
+def geodesic_penalty(steps: Tensor, operator: GeodesicOperator) -> Tensor:
+    """The penalty ``λ (1 - w_β(p, q))`` of MSSSeg Eqs. 6-7.
+
+    Args:
+        steps (Tensor): ``|L(p) - L(q)|`` (B, 1, k*k, H, W), see
+            :func:`lightness_steps`.
+        operator (GeodesicOperator): β and λ.
+
+    Returns:
+        Tensor: The same shape; 0 at ``q = p``, at most λ.
+    """
+    return operator.penalty * (1.0 - torch.exp(-operator.beta * steps))
 
 
 def geodesic_erosion(
@@ -163,6 +191,7 @@ def geodesic_erosion(
     operator: GeodesicOperator,
     kernel_size: int = 3,
     guide: Optional[Tensor] = None,
+    penalty: Optional[Tensor] = None,
 ) -> Tensor:
     """Learnable geodesic erosion, MSSSeg Eq. 6:
     ``ε(L)(p) = min_{q∈N(p)} L(q) + λ_e (1 - w_βe(p, q))``.
@@ -174,14 +203,18 @@ def geodesic_erosion(
         kernel_size (int): Odd side k of ``N(p)``. Defaults to 3.
         guide (Tensor, optional): The lightness the affinity is read
             from; defaults to the operand.
+        penalty (Tensor, optional): The penalty already computed for the
+            guide (:func:`geodesic_penalty`), e.g. shared by the
+            compositions of a toolbox; ``operator`` and ``guide`` are then
+            unused.
 
     Returns:
         Tensor: (B, 1, H, W).
     """
-    guide = lightness if guide is None else guide
-    penalty = operator.penalty * (
-        1.0 - affinity_kernel(guide, operator.beta, kernel_size)
-    )
+    if penalty is None:
+        guide = lightness if guide is None else guide
+        steps = lightness_steps(guide, kernel_size)
+        penalty = geodesic_penalty(steps, operator)
     candidates = neighbourhood(lightness, kernel_size) + penalty
     return candidates.min(dim=2).values
 
@@ -191,6 +224,7 @@ def geodesic_dilation(
     operator: GeodesicOperator,
     kernel_size: int = 3,
     guide: Optional[Tensor] = None,
+    penalty: Optional[Tensor] = None,
 ) -> Tensor:
     """Learnable geodesic dilation, MSSSeg Eq. 7:
     ``δ(L)(p) = max_{q∈N(p)} L(q) - λ_d (1 - w_βd(p, q))``.
@@ -202,14 +236,15 @@ def geodesic_dilation(
         kernel_size (int): Odd side k of ``N(p)``. Defaults to 3.
         guide (Tensor, optional): The lightness the affinity is read
             from; defaults to the operand.
+        penalty (Tensor, optional): As in :func:`geodesic_erosion`.
 
     Returns:
         Tensor: (B, 1, H, W).
     """
-    guide = lightness if guide is None else guide
-    penalty = operator.penalty * (
-        1.0 - affinity_kernel(guide, operator.beta, kernel_size)
-    )
+    if penalty is None:
+        guide = lightness if guide is None else guide
+        steps = lightness_steps(guide, kernel_size)
+        penalty = geodesic_penalty(steps, operator)
     candidates = neighbourhood(lightness, kernel_size) - penalty
     return candidates.max(dim=2).values
 
@@ -291,6 +326,41 @@ def white_top_hat(lightness: Tensor, opening: Tensor) -> Tensor:
     return lightness - opening
 
 
+def primitives(
+    erosion: GeodesicOperator,
+    dilation: GeodesicOperator,
+    kernel_size: int,
+    guide: Optional[Tensor],
+) -> Tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]:
+    """Eqs. 6 and 7 as functions of the operand; with a fixed ``guide``
+    their penalties are computed once (the lightness steps once for
+    both), which halves the cost of the toolbox."""
+    if guide is None:
+        return (
+            partial(
+                geodesic_erosion, operator=erosion, kernel_size=kernel_size
+            ),
+            partial(
+                geodesic_dilation, operator=dilation, kernel_size=kernel_size
+            ),
+        )
+    steps = lightness_steps(guide, kernel_size)
+    return (
+        partial(
+            geodesic_erosion,
+            operator=erosion,
+            kernel_size=kernel_size,
+            penalty=geodesic_penalty(steps, erosion),
+        ),
+        partial(
+            geodesic_dilation,
+            operator=dilation,
+            kernel_size=kernel_size,
+            penalty=geodesic_penalty(steps, dilation),
+        ),
+    )
+
+
 def toolbox_outputs(
     lightness: Tensor,
     erosion: GeodesicOperator,
@@ -326,12 +396,9 @@ def toolbox_outputs(
         raise ValueError(
             f'top_hat must be one of {TOP_HAT_MODES}, got {top_hat!r}'
         )
-    opening = geodesic_opening(
-        lightness, erosion, dilation, kernel_size, guide
-    )
-    closing = geodesic_closing(
-        lightness, erosion, dilation, kernel_size, guide
-    )
+    erode, dilate = primitives(erosion, dilation, kernel_size, guide)
+    opening = dilate(erode(lightness))
+    closing = erode(dilate(lightness))
     shadows = black_top_hat(lightness, closing)
     glare = white_top_hat(lightness, opening)
     if top_hat == 'residual':

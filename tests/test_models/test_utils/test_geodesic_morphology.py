@@ -227,6 +227,19 @@ def test_toolbox_outputs_in_order_and_modes():
         [opened, closed, 2 * lightness - closed, 2 * lightness - opened], 1
     )
     torch.testing.assert_close(residual, expected_residual)
+    # a fixed guide (penalties computed once) gives the compositions too
+    guide = random_lightness(9, 8, 8)
+    guided = toolbox_outputs(lightness, erosion, dilation, guide=guide)
+    torch.testing.assert_close(
+        guided[:, :2],
+        torch.cat(
+            [
+                geodesic_opening(lightness, erosion, dilation, guide=guide),
+                geodesic_closing(lightness, erosion, dilation, guide=guide),
+            ],
+            1,
+        ),
+    )
     with pytest.raises(ValueError, match="'both'"):
         toolbox_outputs(lightness, erosion, dilation, top_hat='both')
 
