@@ -4,6 +4,7 @@ from typing import Dict
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -207,11 +208,10 @@ class StructAug(BaseViewGenerator):
         """The parameters in their domains (softplus, bounded sigmoid),
         behind the gradient scaling: ``beta`` and ``penalty`` (erosion,
         dilation), ``logits`` and ``blend``."""
-        softplus = torch.nn.functional.softplus
         blend = self._through_reversal(self.raw_blend)
         return dict(
-            beta=softplus(self._through_reversal(self.raw_beta)),
-            penalty=softplus(self._through_reversal(self.raw_penalty)),
+            beta=F.softplus(self._through_reversal(self.raw_beta)),
+            penalty=F.softplus(self._through_reversal(self.raw_penalty)),
             logits=self._through_reversal(self.logits),
             blend=self.max_blend * torch.sigmoid(blend),
         )
