@@ -35,6 +35,25 @@ from .fuzzy_cmeans import (
     spatial_memberships,
     squared_centre_distances,
 )
+from .geodesic_morphology import (
+    GeodesicOperator,
+    affinity_kernel,
+    black_top_hat,
+    geodesic_closing,
+    geodesic_dilation,
+    geodesic_erosion,
+    geodesic_opening,
+    geodesic_penalty,
+    gumbel_selection,
+    hls_to_pixels,
+    lightness_steps,
+    neighbourhood,
+    pixels_to_hls,
+    structural_blend,
+    toolbox_outputs,
+    white_top_hat,
+)
+from .gradient_scaling import scale_gradient
 from .ground_truth import strip_ground_truth
 from .primaps import (
     mask_mean_features,
@@ -81,4 +100,21 @@ __all__ = [
     'fuse_cues',
     'head_cluster_overlap',
     'low_level_visual_cue',
+    'GeodesicOperator',
+    'affinity_kernel',
+    'black_top_hat',
+    'geodesic_closing',
+    'geodesic_dilation',
+    'geodesic_erosion',
+    'geodesic_opening',
+    'geodesic_penalty',
+    'gumbel_selection',
+    'hls_to_pixels',
+    'lightness_steps',
+    'neighbourhood',
+    'pixels_to_hls',
+    'structural_blend',
+    'toolbox_outputs',
+    'white_top_hat',
+    'scale_gradient',
 ]
