@@ -38,6 +38,16 @@ class StegoHead(BaseCodeHead):
             :class:`StegoCorrespondenceLoss` with its defaults.
         knn_view (str, optional): Data-sample field of the KNN positives;
             None trains without the KNN term (``weight_knn`` must be 0).
+        cross_view (str, optional): A pixel-aligned view of the image (a
+            view generator of the segmentor, e.g. MSSSeg's
+            :class:`StructAug`, or a data-sample field) paired with the
+            image in a second correspondence loss: the view takes the KNN
+            slot, so its codes are distilled from the clean image's feature
+            correlations (and a learned view trains through the backbone
+            against it). Not in STEGO; None (default) leaves it out.
+        loss_cross_view (dict, optional): :class:`StegoCorrespondenceLoss`
+            config of that term, logged as ``loss_view_corr`` and
+            ``view_corr_*``; defaults to the loss's defaults.
         **kwargs: :class:`BaseCodeHead` arguments.
     """
 
@@ -50,6 +60,8 @@ class StegoHead(BaseCodeHead):
         feature_dropout: bool = True,
         loss_corr: OptConfigType = None,
         knn_view: Optional[str] = 'knn_img',
+        cross_view: Optional[str] = None,
+        loss_cross_view: OptConfigType = None,
         **kwargs,
     ) -> None:
         super().__init__(
@@ -79,7 +91,21 @@ class StegoHead(BaseCodeHead):
             loss_corr or dict(type='StegoCorrespondenceLoss')
         )
         self.knn_view = knn_view
-        self.required_views = (knn_view,) if knn_view else ()
+        self.cross_view = cross_view
+        self.loss_cross_view = (
+            MODELS.build(
+                dict(
+                    dict(
+                        type='StegoCorrespondenceLoss',
+                        loss_name='loss_view_corr',
+                    ),
+                    **(loss_cross_view or {}),
+                )
+            )
+            if cross_view
+            else None
+        )
+        self.required_views = tuple(v for v in (knn_view, cross_view) if v)
 
     def _drop(self, feats: Tensor) -> Tensor:
         return self.dropout(feats) if self.dropout is not None else feats
@@ -102,12 +128,28 @@ class StegoHead(BaseCodeHead):
     def loss_by_codes(
         self, codes: Tensor, head_inputs: HeadInputs
     ) -> Dict[str, Tensor]:
-        """STEGO correspondence loss of the batch and its KNN positives."""
+        """STEGO correspondence loss of the batch and its KNN positives
+        (and, with ``cross_view``, of the batch and its view)."""
         knn_feats = knn_codes = None
         if self.knn_view:
             knn_inputs = head_inputs.view(self.knn_view)
             knn_feats = self.loss_signal(knn_inputs)
             knn_codes = self.forward(knn_inputs)
-        return self.loss_corr(
-            self.loss_signal(head_inputs.feats), codes, knn_feats, knn_codes
+        signal = self.loss_signal(head_inputs.feats)
+        losses = self.loss_corr(signal, codes, knn_feats, knn_codes)
+        if self.cross_view:
+            losses.update(self.cross_view_loss(signal, codes, head_inputs))
+        return losses
+
+    def cross_view_loss(
+        self, signal: Tensor, codes: Tensor, head_inputs: HeadInputs
+    ) -> Dict[str, Tensor]:
+        """The correspondence loss with ``cross_view`` in the KNN slot."""
+        view = head_inputs.view(self.cross_view)
+        terms = self.loss_cross_view(
+            signal, codes, self.loss_signal(view), self.forward(view)
         )
+        return {
+            key if key.startswith('loss') else f'view_{key}': value
+            for key, value in terms.items()
+        }

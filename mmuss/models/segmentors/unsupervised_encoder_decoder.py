@@ -22,6 +22,7 @@ from torch import Tensor
 
 from mmuss.models.data_preprocessors import IMAGE_INPUT, PIXELS_INPUT
 from mmuss.models.decode_heads.head_inputs import HeadInputs
+from mmuss.models.probes.cluster_probe import cosine_cluster_similarity
 from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
 from mmuss.utils.label_checks import check_label_values
@@ -110,6 +111,15 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             dimension and ``num_clusters`` to C. K must be >= C.
         linear_probe (dict, optional): Linear probe config (``in_channels``
             and ``num_classes`` filled in). None disables it.
+        cluster_losses (list[dict], optional): Unsupervised losses on the
+            model's own cluster probabilities, added to any head (e.g.
+            ``dict(type='PHLoss')``): each is called as
+            ``loss(probs, reference)`` with ``probs`` (B, K, h, w) the
+            softmax of the head's ``cluster_logits`` (``cluster_source=
+            'head'``) or of the cluster probe's scores with its centres
+            detached, at the code resolution, differentiable in the codes,
+            and ``reference`` (B, h, w) their detached argmax. Logged as
+            ``cluster_loss.<name>``. Defaults to None.
         neck (dict, optional): Trainable neck between backbone and head.
         freeze_backbone (bool): Defaults to True.
         view_generators (dict, optional): Named views made inside the
@@ -158,6 +168,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         num_classes: int,
         cluster_probe: OptConfigType = None,
         linear_probe: OptConfigType = None,
+        cluster_losses: Optional[List[ConfigType]] = None,
         neck: OptConfigType = None,
         freeze_backbone: bool = True,
         backbone_grad: bool = False,
@@ -212,6 +223,9 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
                     **(cluster_probe or {}),
                 }
             )
+        self.cluster_losses = nn.ModuleList(
+            MODELS.build(cfg) for cfg in (cluster_losses or [])
+        )
         self.linear_probe = None
         if linear_probe is not None:
             self.linear_probe = MODELS.build(
@@ -341,6 +355,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             self.decode_head.loss_by_codes(codes, head_inputs), 'decode'
         )
         losses.update(self.probe_losses(codes.detach(), data_samples))
+        losses.update(self.cluster_loss_terms(codes))
         if self.feature_cache is not None:
             cache = self.feature_cache.cache
             lookups = max(cache.hits + cache.misses, 1)
@@ -597,6 +612,32 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
                 'ViTs, gap_before_final_norm=False for ConvNeXt).'
             )
         return codes
+
+    def cluster_probabilities(self, codes: Tensor) -> Tensor:
+        """Cluster probabilities (B, K, h, w) of codes, differentiable in the
+        codes only: the head's ``cluster_logits`` or the cluster probe's
+        ``alpha * cos`` to its detached centres, softmaxed."""
+        if self.cluster_source == 'head':
+            logits = self.decode_head.cluster_logits(codes)
+        else:
+            probe = self.cluster_probe
+            logits = probe.alpha * cosine_cluster_similarity(
+                codes, probe.clusters.detach()
+            )
+        return logits.softmax(dim=1)
+
+    def cluster_loss_terms(self, codes: Tensor) -> Dict[str, Tensor]:
+        """The ``cluster_losses`` on the batch's cluster probabilities and
+        their own detached argmax as reference."""
+        if not len(self.cluster_losses):
+            return {}
+        probs = self.cluster_probabilities(codes)
+        reference = probs.detach().argmax(dim=1)
+        terms = {}
+        for loss in self.cluster_losses:
+            name = getattr(loss, 'loss_name', type(loss).__name__)
+            terms[f'cluster_loss.{name}'] = loss(probs, reference)
+        return terms
 
     def probe_losses(
         self, detached_codes: Tensor, data_samples: SampleList

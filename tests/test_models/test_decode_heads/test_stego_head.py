@@ -50,6 +50,40 @@ def test_loss_uses_knn_view_and_requires_it():
         head.loss(feats, [], {})
 
 
+def test_cross_view_term_pairs_the_image_with_its_view():
+    """With ``cross_view`` the view takes the KNN slot of a second loss:
+    its value equals that loss on (image, view) by hand, and its gradient
+    reaches the view's features (a learned view trains through it)."""
+    torch.manual_seed(0)
+    corr = dict(type='StegoCorrespondenceLoss', num_samples=3)
+    head = StegoHead(
+        in_channels=16,
+        channels=7,
+        dropout_ratio=0.0,
+        loss_corr=corr,
+        knn_view=None,
+        cross_view='sa',
+        loss_cross_view=dict(corr, weight_self=0, weight_rand=0),
+    )
+    assert head.required_views == ('sa',)
+    head.loss_corr.weights['knn'] = 0.0
+    feats = [torch.randn(2, 16, 5, 5)]
+    view = [torch.randn(2, 16, 5, 5, requires_grad=True)]
+    codes = head(feats)
+    torch.manual_seed(1)
+    losses = head.loss_by_codes(codes, HeadInputs(feats, views=dict(sa=view)))
+    assert {'loss_view_corr', 'view_corr_knn', 'loss_corr'} <= set(losses)
+    assert 'view_corr_self' not in losses
+    torch.manual_seed(1)
+    head.loss_corr(feats[0], codes)  # same random draws as in the head
+    expected = head.loss_cross_view(feats[0], codes, view[0], head(view))
+    torch.testing.assert_close(
+        losses['loss_view_corr'], expected['loss_view_corr']
+    )
+    losses['loss_view_corr'].backward()
+    assert view[0].grad.abs().sum() > 0
+
+
 def knn_samples(num, size, num_classes=3):
     samples = make_samples(num, size, size, num_classes)
     for sample in samples:
