@@ -187,3 +187,18 @@ def test_without_checkpoint_mmseg_initialisation_is_used():
     # mmseg's zero_init_residual: the last BN of every bottleneck is zero
     assert torch.count_nonzero(model.layer1[0].bn3.weight) == 0
     assert model.train() is model
+
+
+def test_feature_cache_key_follows_weights_not_file_path(moco_v2, tmp_path):
+    """The feature cache's backbone fingerprint: the same weights read from
+    another path share cached features; other weights do not."""
+    from mmuss.models.utils.feature_cache import backbone_fingerprint
+
+    encoder, path = moco_v2
+    copy = tmp_path / 'copy.pth.tar'
+    copy.write_bytes(path.read_bytes())
+    fingerprint = backbone_fingerprint(load_moco(path))
+    assert backbone_fingerprint(load_moco(copy)) == fingerprint
+    other = tmp_path / 'other.pth.tar'
+    torch.save(moco_checkpoint(random_torchvision_resnet50(seed=3)), other)
+    assert backbone_fingerprint(load_moco(other)) != fingerprint
