@@ -345,3 +345,71 @@ def table_rows(out):
         for line in out.strip().splitlines()
         if line.strip()
     ]
+
+
+def random_torchvision_resnet50(seed=0):
+    """A torchvision ResNet-50 (the encoder MoCo trains) in eval mode with
+    every weight and BatchNorm statistic random, so that a tensor loaded
+    under the wrong name changes its output."""
+    import torchvision
+
+    torch.manual_seed(seed)
+    model = torchvision.models.resnet50(weights=None).eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.normal_(0.0, 0.1)
+                module.running_mean.normal_(0.0, 0.1)
+                module.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def torchvision_resnet_last_stage(model, images):
+    """The layer4 output of a torchvision ResNet (stride 32)."""
+    x = model.maxpool(model.relu(model.bn1(model.conv1(images))))
+    return model.layer4(model.layer3(model.layer2(model.layer1(x))))
+
+
+def moco_checkpoint(encoder, version=2, prefix='module.', queue_size=16):
+    """A facebookresearch/moco training checkpoint around ``encoder``
+    (a torchvision ResNet-50), in the official layout.
+
+    The query encoder gets MoCo's projection head (v1: ``fc`` linear to
+    128-d; v2: ``fc.0``/``fc.2`` MLP); the key encoder has every tensor
+    constant (0.5; stored as expanded views to keep the file small), so
+    loading it instead of the query encoder changes the features. The
+    queue holds ``queue_size`` keys (65,536 in the releases).
+    """
+    backbone = {
+        k: v for k, v in encoder.state_dict().items() if not k.startswith('fc')
+    }
+    if version == 1:
+        head = {'fc.weight': (128, 2048), 'fc.bias': (128,)}
+    else:
+        head = {
+            'fc.0.weight': (2048, 2048),
+            'fc.0.bias': (2048,),
+            'fc.2.weight': (128, 2048),
+            'fc.2.bias': (128,),
+        }
+    query = {**backbone, **{k: torch.randn(s) for k, s in head.items()}}
+    state = {f'{prefix}encoder_q.{k}': v for k, v in query.items()}
+    for key, value in query.items():
+        constant = torch.full((), 0.5).to(value.dtype)
+        state[f'{prefix}encoder_k.{key}'] = constant.expand(value.shape)
+    queue = torch.nn.functional.normalize(torch.randn(128, queue_size), dim=0)
+    state[f'{prefix}queue'] = queue
+    state[f'{prefix}queue_ptr'] = torch.zeros(1, dtype=torch.long)
+    parameter = torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.SGD(
+        [parameter], lr=0.03, momentum=0.9, weight_decay=1e-4
+    )
+    parameter.sum().backward()
+    optimizer.step()
+    return dict(
+        epoch=800 if version == 2 else 200,
+        arch='resnet50',
+        state_dict=state,
+        optimizer=optimizer.state_dict(),
+    )

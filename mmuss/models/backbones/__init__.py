@@ -3,5 +3,10 @@ from .dino_vision_transformer import (
     DINOVisionTransformer,
     interpolate_pos_embed_official,
 )
+from .moco_resnet import MoCoResNet
 
-__all__ = ['DINOVisionTransformer', 'interpolate_pos_embed_official']
+__all__ = [
+    'DINOVisionTransformer',
+    'MoCoResNet',
+    'interpolate_pos_embed_official',
+]

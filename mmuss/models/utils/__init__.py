@@ -55,6 +55,14 @@ from .geodesic_morphology import (
 )
 from .gradient_scaling import scale_gradient
 from .ground_truth import strip_ground_truth
+from .moco_checkpoint import (
+    compare_with_resnet,
+    moco_training_state,
+    read_moco_checkpoint,
+    resnet_depth_of_arch,
+    split_moco_state_dict,
+    summarise_dropped_keys,
+)
 from .primaps import (
     mask_mean_features,
     principal_mask_proposals,
@@ -79,6 +87,12 @@ __all__ = [
     'load_dino_state_dict',
     'read_dino_checkpoint',
     'unwrap_state_dict',
+    'compare_with_resnet',
+    'moco_training_state',
+    'read_moco_checkpoint',
+    'resnet_depth_of_arch',
+    'split_moco_state_dict',
+    'summarise_dropped_keys',
     'strip_ground_truth',
     'cluster_probabilities',
     'downsample_image',

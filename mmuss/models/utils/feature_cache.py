@@ -71,7 +71,9 @@ def backbone_fingerprint(backbone: nn.Module) -> str:
         data = tensor.detach().cpu().contiguous()
         digest.update(str((data.dtype, tuple(data.shape))).encode())
         digest.update(
-            data.view(torch.uint8).numpy().tobytes() if data.numel() else b''
+            data.reshape(-1).view(torch.uint8).numpy().tobytes()
+            if data.numel()
+            else b''
         )
     return digest.hexdigest()
 

@@ -99,6 +99,18 @@ def test_fingerprint_follows_settings_not_init_cfg():
     assert backbone_fingerprint(loaded) == reference
 
 
+def test_fingerprint_hashes_scalar_buffers():
+    """CNN backbones hold 0-d tensors (BatchNorm's num_batches_tracked);
+    their value is part of the fingerprint."""
+    torch.manual_seed(0)
+    backbone = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)
+    )
+    reference = backbone_fingerprint(backbone)
+    backbone[1].num_batches_tracked.fill_(5)
+    assert backbone_fingerprint(backbone) != reference
+
+
 def test_cached_backbone_matches_backbone(tmp_path):
     backbone = tiny_backbone()
     cached = CachedBackbone(backbone, FeatureCache(str(tmp_path)))
