@@ -299,6 +299,30 @@ def test_ds2dl_paper_hyperparameters():
     assert potsdam.test_dataloader.dataset.pipeline[2].size == 224
 
 
+def test_il2vseg_resnet50_row_is_the_coco_leaf_on_moco_r50_at_stride_8():
+    folder = osp.join(REPO_ROOT, 'configs', 'il2vseg')
+    cfg = Config.fromfile(osp.join(folder, 'moco-r50_cocostuff27.py'))
+    leaf = Config.fromfile(osp.join(folder, 'dino_vits8_cocostuff27.py'))
+    base = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', '_base_', 'models', 'uss_moco_r50.py')
+    )
+    flat, flat_leaf = flatten(cfg.to_dict()), flatten(leaf.to_dict())
+    changed = {
+        k
+        for k in flat.keys() | flat_leaf.keys()
+        if flat.get(k, KeyError) != flat_leaf.get(k, KeyError)
+    }
+    assert all(
+        k.startswith('model.backbone.') or k == 'model.decode_head.in_channels'
+        for k in changed
+    ), changed
+    backbone, moco = cfg.model.backbone, base.model.backbone
+    for key in ('type', 'depth', 'style', 'norm_cfg', 'init_cfg'):
+        assert backbone[key] == moco[key]
+    assert backbone.strides == (1, 2, 1, 1)
+    assert cfg.model.decode_head.in_channels == 2048
+
+
 def test_il2vseg_paper_hyperparameters():
     """Implementation Details (Adam 1e-4 / 5e-4, alpha 0.5, beta 0.05,
     gamma 0.1, K) and SmooSeg's protocol where the paper is silent."""
