@@ -413,3 +413,39 @@ def moco_checkpoint(encoder, version=2, prefix='module.', queue_size=16):
         state_dict=state,
         optimizer=optimizer.state_dict(),
     )
+
+
+def tiny_depth_anything(folder, seed=0):
+    """A random-initialised ``DepthAnythingForDepthEstimation`` (a 4-layer,
+    32-d DINOv2 backbone of patch 14, a small DPT neck and relative-depth
+    head) saved with ``save_pretrained`` to ``folder`` (safetensors), in
+    eval mode."""
+    from transformers import (
+        DepthAnythingConfig,
+        DepthAnythingForDepthEstimation,
+        Dinov2Config,
+    )
+
+    backbone = Dinov2Config(
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=64,
+        patch_size=14,
+        image_size=70,
+        out_features=['stage1', 'stage2', 'stage3', 'stage4'],
+        reshape_hidden_states=False,
+    )
+    config = DepthAnythingConfig(
+        backbone_config=backbone,
+        reassemble_hidden_size=32,
+        patch_size=14,
+        neck_hidden_sizes=[8, 16, 32, 32],
+        fusion_hidden_size=16,
+        head_hidden_size=8,
+        depth_estimation_type='relative',
+    )
+    torch.manual_seed(seed)
+    model = DepthAnythingForDepthEstimation(config)
+    model.save_pretrained(str(folder))
+    return model.eval()

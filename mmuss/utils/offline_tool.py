@@ -12,18 +12,24 @@ from mmengine.registry import init_default_scope
 
 
 def offline_tool_parser(
-    description: str, batch_size: int = 16, num_workers: int = 2
+    description: str,
+    batch_size: int = 16,
+    num_workers: int = 2,
+    dataloader: bool = True,
 ) -> argparse.ArgumentParser:
     """A parser with the arguments every offline tool takes: ``config``,
-    ``--dataloader``, ``--batch-size``, ``--num-workers``, ``--device`` and
-    ``--cfg-options``."""
+    ``--dataloader`` (unless ``dataloader`` is False: tools that process
+    several dataloaders), ``--batch-size``, ``--num-workers``, ``--device``
+    and ``--cfg-options``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('config')
-    parser.add_argument(
-        '--dataloader',
-        default='train_dataloader',
-        help='the config key of the dataloader whose dataset is processed',
-    )
+    if dataloader:
+        parser.add_argument(
+            '--dataloader',
+            default='train_dataloader',
+            help='the config key of the dataloader whose dataset is '
+            'processed',
+        )
     parser.add_argument('--batch-size', type=int, default=batch_size)
     parser.add_argument('--num-workers', type=int, default=num_workers)
     parser.add_argument(

@@ -1,5 +1,6 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-"""Offline dataset preparation: converters, five-crop, KNN lists."""
+"""Offline dataset preparation: converters, five-crop, KNN lists, depth
+priors."""
 
 from .cityscapes27 import convert_cityscapes27, label_ids_to_27
 from .cocostuff27 import (
@@ -7,6 +8,14 @@ from .cocostuff27 import (
     convert_cocostuff27,
     fine_to_coarse,
     meets_curation_rule,
+)
+from .depth import (
+    DepthTarget,
+    depth_targets,
+    load_depth_estimator,
+    min_max_normalise,
+    network_input_size,
+    precompute_depth,
 )
 from .five_crop import five_crop_dataset
 from .knn import (
@@ -25,21 +34,27 @@ __all__ = [
     'COCOSTUFF_FINE_TO_COARSE',
     'POTSDAM_MERGES',
     'ConversionError',
+    'DepthTarget',
     'convert_cityscapes27',
     'convert_cocostuff27',
     'convert_mastr1325',
     'convert_pascal_voc',
     'convert_potsdam3',
+    'depth_targets',
     'fine_to_coarse',
     'five_crop_dataset',
     'global_descriptors',
     'knn_file_name',
     'label_ids_to_27',
+    'load_depth_estimator',
     'load_knn_file',
     'mastr_mask_to_classes',
     'meets_curation_rule',
     'merge_potsdam_labels',
+    'min_max_normalise',
     'nearest_neighbours',
+    'network_input_size',
+    'precompute_depth',
     'run_jobs',
     'save_knn_file',
 ]
