@@ -70,3 +70,58 @@ def test_demo_trains_through_train_tool(tmp_path, method):
         assert key in text
     assert 'mIoU' in text
     assert os.path.isdir(work / 'val_results')
+
+
+#: a method with an MSSSeg building block, one config each -> logged terms
+COMBINATIONS = {
+    'stego/tiny-vit_synthetic_structaug.py': (
+        'decode.loss_corr',
+        'decode.loss_view_corr',
+        'decode.view_corr_knn',
+    ),
+}
+
+
+def shrunk_config(path, tmp_path):
+    """The demo config ``path`` shrunk as :func:`shrink_options` does (a
+    KNN-pair training set shrunk inside its wrapper), dumped to a file."""
+    from mmengine.config import Config, DictAction
+
+    cfg = Config.fromfile(path)
+    options = shrink_options(tmp_path / 'data')
+    if cfg.train_dataloader.dataset.type == 'KNNPairDataset':
+        options = [
+            o.replace(
+                'train_dataloader.dataset.',
+                'train_dataloader.dataset.dataset.',
+            )
+            if o.startswith('train_dataloader.dataset.')
+            else o
+            for o in options
+        ]
+    parsed = {}
+    for option in options:
+        key, value = option.split('=', 1)
+        parsed[key] = DictAction._parse_iterable(value)
+    cfg.merge_from_dict(parsed)
+    out = tmp_path / osp.basename(path)
+    cfg.dump(str(out))
+    return cfg, out
+
+
+@pytest.mark.parametrize('config', sorted(COMBINATIONS))
+def test_building_block_combination_trains_and_tests(tmp_path, config):
+    cfg, path = shrunk_config(osp.join(REPO_ROOT, 'configs', config), tmp_path)
+    train_set = cfg.train_dataloader.dataset
+    if train_set.type == 'KNNPairDataset':
+        knn = osp.join(train_set.dataset.data_root, train_set.knn_file)
+        run_tool('precompute_knn.py', path, '--out', knn, '--num-workers', 0)
+    work = tmp_path / 'work'
+    run_tool('train.py', path, '--work-dir', work)
+    (log,) = glob.glob(str(work / '*' / '*.log'))
+    with open(log) as file:
+        text = file.read()
+    for key in COMBINATIONS[config]:
+        assert key in text
+    assert 'mIoU' in text
+    run_tool('test.py', path, work / 'iter_2.pth', '--work-dir', work)
