@@ -36,6 +36,22 @@ from .fuzzy_cmeans import (
     squared_centre_distances,
 )
 from .ground_truth import strip_ground_truth
+from .persistence import (
+    NO_PIXEL,
+    CriticalPixels,
+    Diagram,
+    critical_pixels,
+    diagonal_costs,
+    essential_death_pixels,
+    gudhi_to_row_major,
+    hungarian_matching,
+    match_diagrams,
+    matching_cost,
+    matching_to_identical_points,
+    point_costs,
+    reference_diagrams,
+    superlevel_diagrams,
+)
 from .primaps import (
     mask_mean_features,
     principal_mask_proposals,
@@ -81,4 +97,18 @@ __all__ = [
     'fuse_cues',
     'head_cluster_overlap',
     'low_level_visual_cue',
+    'NO_PIXEL',
+    'CriticalPixels',
+    'Diagram',
+    'critical_pixels',
+    'diagonal_costs',
+    'essential_death_pixels',
+    'gudhi_to_row_major',
+    'hungarian_matching',
+    'match_diagrams',
+    'matching_cost',
+    'matching_to_identical_points',
+    'point_costs',
+    'reference_diagrams',
+    'superlevel_diagrams',
 ]
