@@ -27,10 +27,11 @@ Conventions:
   ``'min'`` closes it at the map's smallest probability, at that pixel.
 """
 
-from typing import Dict, NamedTuple, Sequence
+from typing import Dict, NamedTuple, Sequence, Tuple
 
 import gudhi
 import numpy as np
+from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
 NO_PIXEL = -1
@@ -164,16 +165,43 @@ def superlevel_diagrams(
     return diagrams
 
 
+def mask_betti_numbers(mask: np.ndarray) -> Tuple[int, int]:
+    """Betti numbers of a binary mask as a union of closed pixel squares.
+
+    beta_0 counts the 8-connected components of the mask (squares sharing
+    a corner touch), beta_1 its holes: the 4-connected background regions
+    that do not reach the image border.
+
+    Args:
+        mask (np.ndarray): (H, W) bool mask.
+
+    Returns:
+        tuple[int, int]: (beta_0, beta_1).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    _, components = ndimage.label(mask, structure=np.ones((3, 3)))
+    background, regions = ndimage.label(~mask)
+    border = np.concatenate(
+        [background[0], background[-1], background[:, 0], background[:, -1]]
+    )
+    outside = np.unique(border[border > 0])
+    return components, regions - len(outside)
+
+
 def reference_diagrams(
     mask: np.ndarray,
     dims: Sequence[int] = (0, 1),
     essential_death: str = 'zero',
-) -> Dict[int, Diagram]:
+) -> Dict[int, np.ndarray]:
     """Reference diagrams of a binary pseudo-label mask (MSSSeg §3.4).
 
-    The mask of one class read as a {0, 1} map: every pair is (1, 0) (the
-    essential component too, with ``essential_death='zero'``), one per
-    8-connected component (H0) and per hole (H1); an empty mask has none.
+    The diagrams of the mask of one class read as a {0, 1} map: every pair
+    is (1, 0), one per 8-connected component (H0) and per hole (H1); an
+    empty mask has none. With ``essential_death='min'`` the essential
+    component of a mask covering the whole image dies at 1 and is dropped.
+    Equal to the values of :func:`superlevel_diagrams` of the mask, but
+    counted with :func:`mask_betti_numbers` instead of gudhi (which halves
+    the loss's gudhi time; the reference pixels are never needed).
 
     Args:
         mask (np.ndarray): (H, W) bool mask of the class.
@@ -181,11 +209,14 @@ def reference_diagrams(
         essential_death (str): As in :func:`superlevel_diagrams`.
 
     Returns:
-        dict[int, Diagram]: Diagram of each dimension.
+        dict[int, np.ndarray]: (n, 2) (birth, death) values of each
+        dimension.
     """
-    return superlevel_diagrams(
-        np.asarray(mask, dtype=np.float64), dims, essential_death
-    )
+    essential_death_pixels(mask, 0, essential_death)  # checks the choice
+    betti = list(mask_betti_numbers(mask))
+    if essential_death == 'min' and np.all(mask):
+        betti[0] -= 1
+    return {dim: np.tile([[1.0, 0.0]], (betti[dim], 1)) for dim in dims}
 
 
 def diagonal_costs(
@@ -391,7 +422,7 @@ def critical_pixels(
     matched, unmatched = [], []
     for dim in dims:
         partners = match_diagrams(
-            predicted[dim].values, reference[dim].values, order, internal_p
+            predicted[dim].values, reference[dim], order, internal_p
         )
         matched.append(predicted[dim].pixels[partners >= 0])
         unmatched.append(predicted[dim].pixels[partners < 0])

@@ -9,6 +9,7 @@ from mmuss.models.utils import (
     critical_pixels,
     gudhi_to_row_major,
     hungarian_matching,
+    mask_betti_numbers,
     match_diagrams,
     matching_cost,
     matching_to_identical_points,
@@ -106,17 +107,35 @@ def test_reference_diagrams_of_masks():
     mask[1:4, 1:4] = True
     mask[2, 2] = False  # a hole
     mask[0, 6] = mask[5, 6] = True  # two more components
+    assert mask_betti_numbers(mask) == (3, 1)
     diagrams = reference_diagrams(mask)
-    assert diagrams[0].values.tolist() == [[1.0, 0.0]] * 3
-    assert diagrams[1].values.tolist() == [[1.0, 0.0]]
-    # diagonal neighbours touch: one component
-    diagonal = np.eye(4, dtype=bool)
-    assert len(reference_diagrams(diagonal)[0].values) == 1
+    assert diagrams[0].tolist() == [[1.0, 0.0]] * 3
+    assert diagrams[1].tolist() == [[1.0, 0.0]]
+    # diagonal neighbours touch: one component, and they cut the
+    # background 4-connectedly: a diagonal ring encloses a hole
+    assert mask_betti_numbers(np.eye(4, dtype=bool)) == (1, 0)
+    diamond = np.zeros((5, 5), dtype=bool)
+    diamond[[0, 1, 1, 2, 2, 3, 3, 4], [2, 1, 3, 0, 4, 1, 3, 2]] = True
+    assert mask_betti_numbers(diamond) == (1, 1)
     empty = reference_diagrams(np.zeros((3, 3), dtype=bool))
-    assert len(empty[0].values) == len(empty[1].values) == 0
+    assert len(empty[0]) == len(empty[1]) == 0
     full = np.ones((3, 4), dtype=bool)
-    assert reference_diagrams(full)[0].values.tolist() == [[1.0, 0.0]]
-    assert len(reference_diagrams(full, essential_death='min')[0].values) == 0
+    assert reference_diagrams(full)[0].tolist() == [[1.0, 0.0]]
+    assert len(reference_diagrams(full, essential_death='min')[0]) == 0
+
+
+@pytest.mark.parametrize('essential_death', ['zero', 'min'])
+@pytest.mark.parametrize('shape', [(9, 13), (12, 5)])
+def test_reference_diagrams_equal_gudhi(shape, essential_death):
+    rng = np.random.default_rng(shape[0])
+    for density in (0.0, 0.3, 0.5, 0.7, 1.0):
+        mask = rng.random(shape) < density
+        counted = reference_diagrams(mask, essential_death=essential_death)
+        computed = superlevel_diagrams(
+            mask.astype(np.float64), essential_death=essential_death
+        )
+        for dim in (0, 1):
+            assert counted[dim].tolist() == computed[dim].values.tolist()
 
 
 @pytest.mark.parametrize('order, internal_p', [(2.0, 2.0), (1.0, np.inf)])
