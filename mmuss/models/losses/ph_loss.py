@@ -301,7 +301,7 @@ class PHLoss(nn.Module):
         probs, reference = self.resize(probs, reference)
         valid = reference != ignore_index
         probs = probs * valid[:, None].to(probs.dtype)
-        batch, num_classes, height, width = probs.shape
+        batch, num_classes = probs.shape[:2]
         maps = [
             (b, k)
             for b in range(batch)
