@@ -25,6 +25,12 @@ from .il2vseg_feature_similarity_loss import (
     kim_feature_similarity_loss,
     pixel_similarity_matrix,
 )
+from .ph_loss import (
+    PHLoss,
+    gather_pairs,
+    matched_pair_loss,
+    unmatched_pair_loss,
+)
 from .primaps_focal_loss import (
     PrimapsFocalLoss,
     class_confidence_weights,
@@ -68,6 +74,10 @@ __all__ = [
     'kim_continuity_regulariser',
     'kim_feature_similarity_loss',
     'pixel_similarity_matrix',
+    'PHLoss',
+    'gather_pairs',
+    'matched_pair_loss',
+    'unmatched_pair_loss',
     'PrimapsFocalLoss',
     'class_confidence_weights',
     'mask_mode_labels',
