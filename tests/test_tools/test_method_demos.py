@@ -79,6 +79,10 @@ COMBINATIONS = {
         'decode.loss_view_corr',
         'decode.view_corr_knn',
     ),
+    'stego/tiny-vit_synthetic_phloss.py': (
+        'decode.loss_corr',
+        'cluster_loss.loss_ph',
+    ),
 }
 
 
