@@ -27,8 +27,7 @@ def offline_tool_parser(
         parser.add_argument(
             '--dataloader',
             default='train_dataloader',
-            help='the config key of the dataloader whose dataset is '
-            'processed',
+            help='the config key of the dataloader whose dataset is processed',
         )
     parser.add_argument('--batch-size', type=int, default=batch_size)
     parser.add_argument('--num-workers', type=int, default=num_workers)

@@ -1,5 +1,4 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-import pytest
 import torch
 import torch.nn.functional as F
 from helpers import make_samples, tiny_segmentor_cfg

@@ -66,7 +66,9 @@ def test_pixels_are_the_image_with_the_normalisation_undone():
     plain = MODELS.build(
         tiny_segmentor_cfg(
             data_preprocessor=dict(type='SegDataPreProcessor'),
-            decode_head=dict(type='DepthAwareHead', in_channels=32, channels=8),
+            decode_head=dict(
+                type='DepthAwareHead', in_channels=32, channels=8
+            ),
         )
     )
     plain.decode_head.required_inputs = ('pixels',)
