@@ -129,3 +129,28 @@ class TwoModalityHead(ProjectionCodeHead, BaseCodeHead):
         flat = F.normalize(codes.flatten(2), dim=1)
         # spread the codes: mean pairwise cosine towards zero
         return dict(loss_spread=(flat.transpose(1, 2) @ flat).pow(2).mean())
+
+
+@MODELS.register_module(force=True)
+class DepthPredictingHead(DepthAwareHead):
+    """A prediction that needs more than the codes (MSSSeg's depth through
+    its decoder): K = 2 clusters, cluster 1 where the pooled depth exceeds
+    a threshold, whatever the codes say."""
+
+    predicts_from_inputs = True
+
+    def __init__(self, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.threshold = threshold
+
+    @property
+    def num_clusters(self):
+        return 2
+
+    def cluster_logits(self, codes):
+        raise AssertionError('the prediction needs the depth')
+
+    def cluster_logits_from_inputs(self, codes, head_inputs):
+        depth = pooled(head_inputs.dense('depth'), codes)
+        deep = (depth > self.threshold).float()
+        return torch.cat([1 - deep, deep], dim=1).mul(20).log_softmax(1)

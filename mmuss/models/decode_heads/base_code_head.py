@@ -64,6 +64,11 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     required_views: Tuple[str, ...] = ()
     required_inputs: Tuple[str, ...] = ()
     required_modalities: Tuple[str, ...] = ()
+    #: True for a head whose prediction needs more than its codes (the
+    #: inputs it declares, e.g. MSSSeg's depth through its decoder): with
+    #: ``cluster_source='head'`` the segmentor then asks it for
+    #: :meth:`cluster_logits_from_inputs` at the code resolution.
+    predicts_from_inputs: bool = False
 
     def __init__(
         self,
@@ -108,6 +113,16 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
             f'{type(self).__name__} predicts no clusters (num_clusters is '
             'None); use the cluster probe (cluster_source="probe")'
         )
+
+    def cluster_logits_from_inputs(
+        self, codes: Tensor, head_inputs: HeadInputs
+    ) -> Tensor:
+        """Cluster log-probabilities (B, K, h, w) at the code resolution
+        from the codes and everything the head declares, for heads with
+        :attr:`predicts_from_inputs`; defaults to :meth:`cluster_logits`.
+        The segmentor averages them over flips (as log-probabilities),
+        resizes them to the output size and renormalises them."""
+        return self.cluster_logits(codes)
 
     def compute_codes(self, head_inputs: HeadInputs) -> Tensor:
         """Codes (B, D, h, w): the segmentor's entry point, in training and

@@ -684,14 +684,38 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             codes = (codes + flipped.flip(-1)) / 2
         return codes
 
+    @property
+    def head_logits_in_codes(self) -> bool:
+        """Whether test-time codes carry the head's own cluster
+        log-probabilities after the D code channels (a head with
+        ``predicts_from_inputs`` and ``cluster_source='head'``), so that
+        flip averaging, sliding windows and generated views treat them
+        exactly as codes."""
+        return self.cluster_source == 'head' and getattr(
+            self.decode_head, 'predicts_from_inputs', False
+        )
+
     def _codes_of(
         self, inputs: Tensor, img_metas: Optional[List[dict]] = None
     ) -> Tensor:
-        """Codes of full inputs (image, stacked maps and modalities)."""
+        """Codes of full inputs (image, stacked maps and modalities),
+        followed by the head's cluster log-probabilities when
+        :attr:`head_logits_in_codes`."""
         feats = self.extract_feat(self.image_inputs(inputs))
-        return self.head_codes(
-            self.head_inputs(inputs, feats, img_metas or [])
+        head_inputs = self.head_inputs(inputs, feats, img_metas or [])
+        codes = self.head_codes(head_inputs)
+        if not self.head_logits_in_codes:
+            return codes
+        logits = self.decode_head.cluster_logits_from_inputs(
+            codes, head_inputs
         )
+        expected = (codes.shape[0], self.num_clusters, *codes.shape[2:])
+        if tuple(logits.shape) != expected:
+            raise ValueError(
+                f'{type(self.decode_head).__name__}.cluster_logits_from_'
+                f'inputs returned {tuple(logits.shape)}, expected {expected}'
+            )
+        return torch.cat([codes, logits], dim=1)
 
     def probe_outputs(self, codes: Tensor, size: Sequence[int]) -> Tensor:
         """Cluster log-probabilities (and linear logits) at ``size``.
@@ -720,7 +744,11 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         )
 
     def _apply_probes(self, codes: Tensor) -> Tensor:
-        if self.cluster_source == 'head':
+        if self.head_logits_in_codes:
+            code_dim = codes.shape[1] - self.num_clusters
+            codes, head_logits = codes[:, :code_dim], codes[:, code_dim:]
+            outputs = [head_logits.log_softmax(dim=1)]
+        elif self.cluster_source == 'head':
             outputs = [self.decode_head.cluster_logits(codes)]
         else:
             outputs = [self.cluster_probe(codes)]
@@ -881,7 +909,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
     ) -> Tensor:
         """Codes (B, D, h, w) without post-processing (``mode='tensor'``)."""
         img_metas = [sample.metainfo for sample in data_samples or []]
-        return self._codes_of(inputs, img_metas)
+        codes = self._codes_of(inputs, img_metas)
+        if self.head_logits_in_codes:
+            codes = codes[:, : codes.shape[1] - self.num_clusters]
+        return codes
 
     def postprocess_result(
         self, seg_logits: Tensor, data_samples: OptSampleList = None

@@ -13,7 +13,10 @@ from helpers import (
 )
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
-from route_heads import DepthAwareHead  # noqa: F401 (registers it)
+from route_heads import (  # noqa: F401 (registers them)
+    DepthAwareHead,
+    DepthPredictingHead,
+)
 
 
 def depth_model(**overrides):
@@ -198,3 +201,40 @@ def test_runner_trains_and_tests_a_depth_head(tmp_path, mode):
     assert not torch.equal(
         head.depth_weight, torch.ones_like(head.depth_weight)
     )
+
+
+@pytest.mark.parametrize('mode', ['whole', 'slide'])
+def test_head_predicting_from_its_inputs(mode):
+    """A head with ``predicts_from_inputs`` predicts from the depth at test
+    time (whole and sliding windows, with flip); ``mode='tensor'`` still
+    returns the D code channels."""
+    test_cfg = dict(mode=mode, flip=True)
+    if mode == 'slide':
+        test_cfg.update(crop_size=(16, 16), stride=(8, 8))
+    model = MODELS.build(
+        tiny_segmentor_cfg(
+            data_preprocessor=DEPTH_PREPROCESSOR,
+            decode_head=dict(
+                type='DepthPredictingHead', in_channels=32, channels=8
+            ),
+            num_classes=2,
+            cluster_source='head',
+            cluster_probe=None,
+            linear=True,
+            test_cfg=test_cfg,
+        )
+    ).eval()
+    inputs, samples = depth_batch()
+    inputs[:, 3:] = -1.0
+    inputs[:, 3:, :, 16:] = 1.0  # the right half is deep
+    with torch.no_grad():
+        results = model.predict(inputs, samples)
+        codes = model._forward(inputs, samples)
+    assert codes.shape == (2, 8, 4, 4)
+    for result in results:
+        pred = result.pred_sem_seg.data[0]
+        assert (pred[:, :14] == 0).all() and (pred[:, 18:] == 1).all()
+        if mode == 'whole':  # sliding windows average overlapping scores
+            probs = result.seg_logits.data.exp().sum(0)
+            torch.testing.assert_close(probs, torch.ones_like(probs))
+        assert result.pred_linear_sem_seg.data.shape == (1, 32, 32)
