@@ -25,6 +25,12 @@ from .il2vseg_feature_similarity_loss import (
     kim_feature_similarity_loss,
     pixel_similarity_matrix,
 )
+from .mssseg_pixel_loss import (
+    MSSSegPixelLoss,
+    distillation_cross_entropy,
+    masked_cross_entropy,
+    pixel_prototype_infonce,
+)
 from .ph_loss import (
     PHLoss,
     gather_pairs,
@@ -74,6 +80,10 @@ __all__ = [
     'kim_continuity_regulariser',
     'kim_feature_similarity_loss',
     'pixel_similarity_matrix',
+    'MSSSegPixelLoss',
+    'distillation_cross_entropy',
+    'masked_cross_entropy',
+    'pixel_prototype_infonce',
     'PHLoss',
     'gather_pairs',
     'matched_pair_loss',
