@@ -1,4 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .dbc_alignment_loss import DBCAlignmentLoss, cosine_alignment_loss
 from .ds2dl_affinity_loss import (
     DS2DLAffinityLoss,
     all_pairs_mining_loss,
@@ -60,6 +61,8 @@ from .stego_correspondence_loss import (
 )
 
 __all__ = [
+    'DBCAlignmentLoss',
+    'cosine_alignment_loss',
     'DS2DLAffinityLoss',
     'all_pairs_mining_loss',
     'pair_classification_loss',

@@ -1,4 +1,37 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .dca_decoder import (
+    CONDITIONINGS,
+    DCADecoder,
+    condition_queries,
+    feature_pyramid,
+    flatten_levels,
+    reference_points,
+    sine_position_embedding,
+)
+from .differentiable_box_counting import (
+    CLASS_REDUCTIONS,
+    DEPTH_DESCRIPTORS,
+    DESCRIPTORS,
+    SEMANTIC_DESCRIPTORS,
+    DifferentiableBoxCounting,
+    StructureVectors,
+)
 from .modality_fusion import FUSION_MODES, ModalityFusion
 
-__all__ = ['FUSION_MODES', 'ModalityFusion']
+__all__ = [
+    'CONDITIONINGS',
+    'DCADecoder',
+    'condition_queries',
+    'feature_pyramid',
+    'flatten_levels',
+    'reference_points',
+    'sine_position_embedding',
+    'CLASS_REDUCTIONS',
+    'DEPTH_DESCRIPTORS',
+    'DESCRIPTORS',
+    'SEMANTIC_DESCRIPTORS',
+    'DifferentiableBoxCounting',
+    'StructureVectors',
+    'FUSION_MODES',
+    'ModalityFusion',
+]

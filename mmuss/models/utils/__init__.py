@@ -1,4 +1,19 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .box_counting import (
+    BOX_SIZE_PRESETS,
+    box_count_signature,
+    box_counting_dimension,
+    class_masks,
+    classical_box_count,
+    differentiable_box_count,
+    local_variance,
+    morphological_gradient,
+    normalise_counts,
+    normalise_depth,
+    number_of_boxes,
+    resolve_box_sizes,
+    sobel_magnitude,
+)
 from .code_projection import CodeProjection
 from .colour_affinity import (
     colour_affinity_matrix,
@@ -89,6 +104,19 @@ from .primaps import (
 )
 
 __all__ = [
+    'BOX_SIZE_PRESETS',
+    'box_count_signature',
+    'box_counting_dimension',
+    'class_masks',
+    'classical_box_count',
+    'differentiable_box_count',
+    'local_variance',
+    'morphological_gradient',
+    'normalise_counts',
+    'normalise_depth',
+    'number_of_boxes',
+    'resolve_box_sizes',
+    'sobel_magnitude',
     'mask_mean_features',
     'principal_mask_proposals',
     'proposal_scores',
