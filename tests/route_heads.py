@@ -154,3 +154,25 @@ class DepthPredictingHead(DepthAwareHead):
         depth = pooled(head_inputs.dense('depth'), codes)
         deep = (depth > self.threshold).float()
         return torch.cat([1 - deep, deep], dim=1).mul(20).log_softmax(1)
+
+
+@MODELS.register_module(force=True)
+class TestViewHead(ProjectionCodeHead, BaseCodeHead):
+    """Averages its codes over generated views inside its prediction
+    (MSSSeg's StructAug TTA before its decoder); records how many view
+    feature sets each call received."""
+
+    test_views = ('shifted', 'shifted')
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seen = []
+
+    def compute_codes(self, head_inputs):
+        self.seen.append(len(head_inputs.test_views))
+        codes = [self.forward(head_inputs.feats)]
+        codes += [self.forward(v) for v in head_inputs.test_views]
+        return torch.stack(codes).mean(0)
+
+    def loss_by_codes(self, codes, head_inputs):
+        return dict(loss_codes=codes.pow(2).mean())

@@ -69,6 +69,12 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     #: ``cluster_source='head'`` the segmentor then asks it for
     #: :meth:`cluster_logits_from_inputs` at the code resolution.
     predicts_from_inputs: bool = False
+    #: Names of the segmentor's view generators whose frozen-backbone
+    #: features the head receives at test time (``HeadInputs.test_views``,
+    #: in order; repeat a name for several random draws), for heads that
+    #: average over views inside their prediction (MSSSeg's StructAug TTA
+    #: before its decoder).
+    test_views: Tuple[str, ...] = ()
 
     def __init__(
         self,

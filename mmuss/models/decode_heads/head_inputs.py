@@ -37,6 +37,10 @@ class HeadInputs:
         modality_feats (dict[str, list[Tensor]]): Frozen backbone outputs
             of each name in ``required_modalities`` (the backbone run once
             per modality).
+        test_views (list[list[Tensor]]): Frozen backbone outputs of the
+            generated views named in the head's ``test_views``, in order
+            (a name listed N times is generated N times: N random draws);
+            test time only.
     """
 
     feats: List[Tensor]
@@ -46,6 +50,7 @@ class HeadInputs:
     views: Dict[str, List[Tensor]] = field(default_factory=dict)
     dense_inputs: Dict[str, Tensor] = field(default_factory=dict)
     modality_feats: Dict[str, List[Tensor]] = field(default_factory=dict)
+    test_views: List[List[Tensor]] = field(default_factory=list)
 
     def view(self, name: str) -> List[Tensor]:
         """The features of view ``name``, failing with the names present."""

@@ -462,6 +462,19 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             self.generated_view(name, inputs), cacheable=False
         )
 
+    def test_view_features(self, inputs: Tensor) -> List[List[Tensor]]:
+        """Features of the generated views the head lists in
+        ``test_views`` (each name generated once per listing)."""
+        names = tuple(getattr(self.decode_head, 'test_views', ()))
+        missing = sorted(set(names) - set(self.view_generators))
+        if missing:
+            raise KeyError(
+                f'{type(self.decode_head).__name__}.test_views names '
+                f'{missing}, which are not in view_generators '
+                f'({list(self.view_generators)})'
+            )
+        return [self.generated_view_features(name, inputs) for name in names]
+
     def _preprocess_view(self, images: Tensor) -> Tensor:
         """Views (B, C, H, W) as raw pixels -> the model's inputs, by the
         model's own data preprocessor (colour order, normalisation)."""
@@ -703,6 +716,7 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
         :attr:`head_logits_in_codes`."""
         feats = self.extract_feat(self.image_inputs(inputs))
         head_inputs = self.head_inputs(inputs, feats, img_metas or [])
+        head_inputs.test_views = self.test_view_features(inputs)
         codes = self.head_codes(head_inputs)
         if not self.head_logits_in_codes:
             return codes
