@@ -260,16 +260,7 @@ class DINOv3VisionTransformer(BaseModule):
         )
         own = self.vit.state_dict()
         state_dict = hf_to_module_keys(state_dict, list(own))
-        report = dict(
-            missing=sorted(set(own) - set(state_dict)),
-            unexpected=sorted(set(state_dict) - set(own)),
-            mismatched=sorted(
-                f'{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}'
-                for k, v in state_dict.items()
-                if k in own and v.shape != own[k].shape
-            ),
-            dropped=dropped,
-        )
+        report = dict(**self.match_state_dict(state_dict), dropped=dropped)
         problems = {k: v for k, v in report.items() if v and k != 'dropped'}
         if problems:
             message = (
@@ -292,6 +283,20 @@ class DINOv3VisionTransformer(BaseModule):
             logger='current',
         )
         return report
+
+    def match_state_dict(self, state_dict: Dict) -> Dict[str, List[str]]:
+        """Keys of ``state_dict`` (the wrapped model's names) that are
+        ``missing``, ``unexpected`` or ``mismatched`` (wrong shape)."""
+        own = self.vit.state_dict()
+        return dict(
+            missing=sorted(set(own) - set(state_dict)),
+            unexpected=sorted(set(state_dict) - set(own)),
+            mismatched=sorted(
+                f'{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}'
+                for k, v in state_dict.items()
+                if k in own and v.shape != own[k].shape
+            ),
+        )
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         """Dense patch features.
