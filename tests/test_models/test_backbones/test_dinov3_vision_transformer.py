@@ -351,3 +351,41 @@ def test_official_archs_match_timm(arch, timm_name):
 def test_unknown_arch_lists_the_choices():
     with pytest.raises(ValueError, match="'small-plus'"):
         DINOv3VisionTransformer(arch='huge')
+
+
+def test_segmentor_trains_and_predicts_on_the_loaded_backbone(release):
+    """Built from a config, loaded by the segmentor's init_weights, frozen:
+    a training step moves the probes only; prediction gives label maps."""
+    from helpers import make_samples, tiny_segmentor_cfg
+    from mmengine.optim import OptimWrapper
+    from mmseg.registry import MODELS
+
+    cfg = tiny_segmentor_cfg(
+        backbone=dict(
+            type='DINOv3VisionTransformer',
+            arch=TINY[release['ffn']][0],
+            init_cfg=dict(
+                type='Pretrained', checkpoint=str(release['hf_dir'])
+            ),
+        )
+    )
+    segmentor = MODELS.build(cfg)
+    segmentor.init_weights()
+    backbone = segmentor.backbone
+    torch.testing.assert_close(
+        backbone.vit.norm.weight, release['hf_model'].norm.weight
+    )
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    clusters = segmentor.cluster_probe.clusters.detach().clone()
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8)] * 2,
+        data_samples=make_samples(2, 32, 32, 3),
+    )
+    optim = OptimWrapper(torch.optim.Adam(segmentor.parameters(), lr=0.1))
+    log_vars = segmentor.train_step(data, optim)
+    assert torch.isfinite(log_vars['loss'])
+    for key, value in backbone.state_dict().items():
+        torch.testing.assert_close(value, before[key])
+    assert not torch.equal(segmentor.cluster_probe.clusters, clusters)
+    predictions = segmentor.test_step(data)
+    assert predictions[0].pred_sem_seg.data.shape == (1, 32, 32)
