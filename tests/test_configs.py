@@ -66,6 +66,14 @@ MODEL_BASES = {
     'dino_vitb8': 'uss_dino_vitb8.py',
     'dinov2_vits14': 'uss_dinov2_vits14.py',
     'dinov2_vitb14': 'uss_dinov2_vitb14.py',
+    'dinov3_vits16': 'uss_dinov3_vits16.py',
+    'dinov3_vitb16': 'uss_dinov3_vitb16.py',
+}
+# Backbones with siblings in some methods and datasets only (default: every
+# dataset of every family): the UniM2 supplement's Tab. 3 rows.
+PARTIAL_SIBLINGS = {
+    'dinov3_vits16': {'stego': ('cocostuff27', 'cityscapes27')},
+    'dinov3_vitb16': {'stego': ('cocostuff27', 'cityscapes27')},
 }
 EVAL_PIPELINES = {
     'test_pipeline',
@@ -105,7 +113,11 @@ SIBLINGS = [
     (method, backbone, dataset)
     for method, (datasets, _, _) in SIBLING_FAMILIES.items()
     for backbone in MODEL_BASES
-    for dataset in datasets
+    for dataset in (
+        PARTIAL_SIBLINGS[backbone].get(method, ())
+        if backbone in PARTIAL_SIBLINGS
+        else datasets
+    )
 ]
 
 

@@ -37,6 +37,11 @@ from .dino_checkpoint import (
     read_dino_checkpoint,
     unwrap_state_dict,
 )
+from .dinov3_checkpoint import (
+    convert_meta_to_hf,
+    dinov3_checkpoint_layout,
+    read_dinov3_checkpoint,
+)
 from .ema_prototypes import EMAPrototypes
 from .fuzzy_cmeans import (
     cluster_probabilities,
@@ -132,6 +137,9 @@ __all__ = [
     'load_dino_state_dict',
     'read_dino_checkpoint',
     'unwrap_state_dict',
+    'convert_meta_to_hf',
+    'dinov3_checkpoint_layout',
+    'read_dinov3_checkpoint',
     'compare_with_resnet',
     'moco_training_state',
     'read_moco_checkpoint',

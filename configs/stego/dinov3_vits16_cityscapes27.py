@@ -1,0 +1,31 @@
+# STEGO on frozen DINOv3 ViT-S/16 features, cityscapes27:
+# dino_vits8_cityscapes27.py with the backbone of
+# ../_base_/models/uss_dinov3_vits16.py, the head width (384) and the KNN
+# file (tests/test_configs.py checks that the backbone equals that base's).
+# UniM2 supplement Tab. 3 (Cityscapes-27, ViT-S/16, mIoU): DINOv3 12.3,
+# +STEGO 19.0, +HP 18.0, +EAGLE 18.3.
+# Loss weights and shifts: neither the supplement nor the UniM2 code
+# (Hatins/UniM2, whose configs cover NYUv2, MFNet and MCubeS only) gives
+# STEGO's for DINOv3 on this dataset; the "Cityscapes 10/3" block of upstream
+# STEGO's train_config.yml, used by the ViT-S/8 leaf, is inherited, as are
+# its schedule (5,000 iterations, batch 16, Adam 5e-4), 11x11 samples, 5
+# negatives and centring. Evaluation at 320 (20x20 patches of 16).
+_base_ = './dino_vits8_cityscapes27.py'
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='DINOv3VisionTransformer',
+        arch='small',
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/'
+            'dinov3_vits16_pretrain_lvd1689m-08c60483.pth',
+        ),
+    ),
+    decode_head=dict(in_channels=384),
+)
+train_dataloader = dict(
+    dataset=dict(
+        knn_file='nns/nns_dinov3_vit_small_cityscapes_train_five_224.npz'
+    )
+)
