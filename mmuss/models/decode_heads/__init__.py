@@ -4,6 +4,7 @@ from .ds2dl_head import DS2DLHead, cluster_usage
 from .head_inputs import HeadInputs
 from .identity_head import IdentityHead
 from .il2vseg_head import IL2VsegHead
+from .mssseg_head import MSSSegHead, fuse_predictions
 from .primaps_head import PrimapsHead
 from .smooseg_head import SmooSegHead
 from .stego_head import StegoHead
@@ -15,6 +16,8 @@ __all__ = [
     'HeadInputs',
     'IdentityHead',
     'IL2VsegHead',
+    'MSSSegHead',
+    'fuse_predictions',
     'PrimapsHead',
     'SmooSegHead',
     'StegoHead',

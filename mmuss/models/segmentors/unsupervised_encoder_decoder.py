@@ -420,7 +420,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
                 '`python tools/precompute_knn.py CONFIG`'
             )
         images = torch.stack([s.get(field).data for s in data_samples])
-        images = self._preprocess_view(images.to(inputs.device))
+        # packed like the inputs: stacked maps go, the backbone sees colour
+        images = self.image_inputs(
+            self._preprocess_view(images.to(inputs.device))
+        )
         if images.shape[-2:] != inputs.shape[-2:]:
             raise ValueError(
                 f'"{field}" images are {tuple(images.shape[-2:])} but the '

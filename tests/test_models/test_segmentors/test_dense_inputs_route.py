@@ -238,3 +238,31 @@ def test_head_predicting_from_its_inputs(mode):
             probs = result.seg_logits.data.exp().sum(0)
             torch.testing.assert_close(probs, torch.ones_like(probs))
         assert result.pred_linear_sem_seg.data.shape == (1, 32, 32)
+
+
+def test_knn_images_packed_with_their_maps_reach_the_backbone_as_colour():
+    """A KNN positive packed by the same pipeline carries the depth channel
+    too; the backbone is given its colour channels only."""
+    from mmengine.structures import PixelData
+
+    model = MODELS.build(
+        tiny_segmentor_cfg(
+            data_preprocessor=DEPTH_PREPROCESSOR,
+            decode_head=dict(
+                type='StegoHead',
+                in_channels=32,
+                channels=8,
+                loss_corr=dict(type='StegoCorrespondenceLoss', num_samples=3),
+            ),
+            linear=False,
+        )
+    )
+    seen = []
+    model.backbone.register_forward_pre_hook(
+        lambda module, args: seen.append(args[0].shape[1])
+    )
+    inputs, samples = depth_batch()
+    for sample in samples:
+        sample.knn_img = PixelData(data=torch.rand(4, 32, 32) * 255)
+    losses = model.loss(inputs, samples)
+    assert seen == [3, 3] and torch.isfinite(losses['decode.loss_corr'])
