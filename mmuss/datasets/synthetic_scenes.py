@@ -7,6 +7,8 @@ from .synthetic import (
     SYNTHETIC_CLASSES,
     SYNTHETIC_PALETTE,
     generate_synthetic_scenes,
+    held_out_seed,
+    write_synthetic_depth,
 )
 
 
@@ -38,6 +40,10 @@ class SyntheticScenesDataset(BaseUSSDataset):
         image_size (int): Scene size in pixels. Defaults to 128.
         illumination (float): Per-image lighting strength. Defaults to 0.
         max_things (int): Most objects per scene. Defaults to 4.
+        depth_map_dir (str, optional): Also write the synthetic depth
+            sensor's 16-bit maps of this split under ``data_root/<dir>``
+            (:mod:`mmuss.datasets.synthetic.depth`), where
+            :class:`LoadDenseMap` reads them. Defaults to None.
         data_prefix (dict, optional): Defaults to the ``split`` folders.
         **kwargs: :class:`BaseUSSDataset` arguments.
     """
@@ -58,6 +64,7 @@ class SyntheticScenesDataset(BaseUSSDataset):
         image_size: int = 128,
         illumination: float = 0.0,
         max_things: int = 4,
+        depth_map_dir: str | None = None,
         data_prefix: dict | None = None,
         **kwargs,
     ) -> None:
@@ -78,6 +85,14 @@ class SyntheticScenesDataset(BaseUSSDataset):
                 max_things,
                 num_test,
                 test_seed,
+            )
+        if depth_map_dir:
+            write_synthetic_depth(
+                data_root,
+                seed,
+                [split],
+                depth_map_dir,
+                held_out_seed(seed) if test_seed is None else test_seed,
             )
         if data_prefix is None:
             data_prefix = dict(

@@ -1,4 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .depth import region_distances, synthetic_depth, write_synthetic_depth
 from .generator import (
     STUFF_CLASSES,
     SYNTHETIC_CLASSES,
@@ -17,4 +18,7 @@ __all__ = [
     'generate_scene',
     'generate_synthetic_scenes',
     'held_out_seed',
+    'region_distances',
+    'synthetic_depth',
+    'write_synthetic_depth',
 ]
