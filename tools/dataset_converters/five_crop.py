@@ -12,7 +12,10 @@ expanded to its five crops; point the dataset's data_root there to train on
 them. Given a config that already trains on the crops (its data_root is a
 five_crop_<ratio> folder, e.g. configs/stego/dino_vits8_cocostuff27.py),
 the tool crops the images of the parent folder into it, so that config
-finds exactly the files it reads.
+finds exactly the files it reads. The dense maps and modality images the
+pipeline stacks onto the image (LoadDenseMap, LoadModality: depth, HHA,
+thermal, polarisation, NIR) are cropped with the same boxes, so the crops
+load with the same pipeline.
 """
 
 import argparse
@@ -23,13 +26,13 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from mmuss.datasets.preparation import five_crop_dataset
+from mmuss.datasets.preparation.five_crop import dense_maps_of_pipeline
 
 
 def inner_dataset_cfg(cfg: Config, loader: str) -> dict:
     dataset = cfg[loader]['dataset'].copy()
     while dataset.get('type') == 'KNNPairDataset':
         dataset = dataset['dataset'].copy()
-    dataset['pipeline'] = []
     return dataset
 
 
@@ -44,6 +47,8 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset_cfg = inner_dataset_cfg(cfg, args.dataloader)
+    dense_maps = dense_maps_of_pipeline(dataset_cfg.get('pipeline', []))
+    dataset_cfg['pipeline'] = []
     crop_folder = f'five_crop_{args.ratio}'
     root = osp.normpath(dataset_cfg['data_root'])
     out = args.out
@@ -52,7 +57,9 @@ def main() -> None:
         out = out or root
     dataset = DATASETS.build(dataset_cfg)
     out = out or osp.join(dataset.data_root, crop_folder)
-    count = five_crop_dataset(dataset, out, args.ratio, args.nproc)
+    count = five_crop_dataset(
+        dataset, out, args.ratio, args.nproc, dense_maps=dense_maps
+    )
     print(f'wrote 5 x {count} crops to {out}')
 
 

@@ -3,13 +3,20 @@
 
 import os.path as osp
 from functools import partial
+from typing import List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from mmuss.utils.atomic_io import save_image_atomic
+from mmuss.utils.atomic_io import (
+    atomic_path,
+    save_image_atomic,
+    save_npy_atomic,
+)
 from mmuss.utils.file_checks import reusable_image
 
+from ..transforms.derived_files import derived_file_path
 from ..transforms.five_crop import crop_array, five_crop_boxes
 from .common import read_label, read_list, write_list
 from .parallel import ConversionError, run_jobs
@@ -28,6 +35,71 @@ def crop_path(
     )
 
 
+def dense_map_crop_paths(
+    image_path: str,
+    source_root: str,
+    target_root: str,
+    dense_maps: Sequence[Tuple[str, str]],
+) -> List[Tuple[str, List[str]]]:
+    """For each ``(map_dir, suffix)``, the map of ``image_path`` (where
+    ``LoadDenseMap`` / ``LoadModality`` read it) and the paths of its five
+    crops, which are where those transforms read the maps of the image's
+    crops under ``target_root``."""
+    found = []
+    for map_dir, suffix in dense_maps:
+        path = derived_file_path(image_path, source_root, map_dir, suffix)
+        targets = [
+            crop_path(path, source_root, target_root, suffix, k)
+            for k in range(5)
+        ]
+        found.append((path, targets))
+    return found
+
+
+def _reusable(path: str) -> bool:
+    """An image output that is readable, or an existing ``.npy``."""
+    if path.endswith('.npy'):
+        return osp.isfile(path)
+    return reusable_image(path)
+
+
+def read_map_as_stored(path: str, image_size: Tuple[int, int]) -> np.ndarray:
+    """A dense map or modality file with its stored values and dtype
+    (16-bit PNGs stay 16 bit), checked against the image size."""
+    if not osp.isfile(path):
+        raise ConversionError(
+            f'dense map {path} does not exist (the image has a map in every '
+            'folder the pipeline loads from)'
+        )
+    if path.endswith('.npy'):
+        with open(path, 'rb') as file:
+            values = np.load(file, allow_pickle=False)
+    else:
+        values = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if values is None:
+            raise ConversionError(f'cannot read dense map {path}')
+    if tuple(values.shape[:2]) != tuple(image_size):
+        raise ConversionError(
+            f'dense map {path} is {values.shape[:2]} (H, W) but its image '
+            f'is {tuple(image_size)}'
+        )
+    return values
+
+
+def save_map_as_stored(values: np.ndarray, path: str) -> None:
+    """Write a map crop in the format of its source, atomically."""
+    values = np.ascontiguousarray(values)
+    if path.endswith('.npy'):
+        save_npy_atomic(path, values)
+        return
+    with atomic_path(path) as tmp_path:
+        ok, encoded = cv2.imencode(osp.splitext(path)[1], values)
+        if not ok:
+            raise ConversionError(f'cannot encode dense map crop {path}')
+        with open(tmp_path, 'wb') as file:
+            file.write(encoded.tobytes())
+
+
 def _crop_one(
     info: dict,
     source_root: str,
@@ -35,9 +107,13 @@ def _crop_one(
     img_suffix: str,
     seg_map_suffix: str,
     ratio: float,
+    dense_maps: Sequence[Tuple[str, str]] = (),
 ) -> None:
     image_path = info['img_path']
     label_path = info.get('seg_map_path')
+    maps = dense_map_crop_paths(
+        image_path, source_root, target_root, dense_maps
+    )
     targets = [
         (
             crop_path(image_path, source_root, target_root, img_suffix, k),
@@ -50,7 +126,7 @@ def _crop_one(
     if all(
         reusable_image(i) and (lab is None or reusable_image(lab))
         for i, lab in targets
-    ):
+    ) and all(_reusable(p) for _, crops in maps for p in crops):
         return
     try:
         with Image.open(image_path) as opened:
@@ -65,9 +141,12 @@ def _crop_one(
             f'label {label_path} is {label.shape[:2]} but '
             f'image {image_path} is {image.shape[:2]}'
         )
-    for box, (image_target, label_target) in zip(
-        five_crop_boxes(*image.shape[:2], ratio), targets
-    ):
+    boxes = five_crop_boxes(*image.shape[:2], ratio)
+    for map_path, crop_targets in maps:
+        values = read_map_as_stored(map_path, image.shape[:2])
+        for box, target in zip(boxes, crop_targets):
+            save_map_as_stored(crop_array(values, box), target)
+    for box, (image_target, label_target) in zip(boxes, targets):
         if label is not None:
             save_image_atomic(
                 np.ascontiguousarray(crop_array(label, box)), label_target
@@ -96,6 +175,7 @@ def five_crop_dataset(
     ratio: float = 0.5,
     nproc: int = 1,
     source_root: str | None = None,
+    dense_maps: Optional[Sequence[Tuple[str, str]]] = None,
 ) -> int:
     """Write the five crops of every image (and label) of a dataset.
 
@@ -104,8 +184,12 @@ def five_crop_dataset(
     :func:`five_crop_boxes` order), so the same dataset class reads them
     with ``data_root=target_root``. An image list (``ann_file``) is written
     to the same relative place with each name expanded to its five crops.
-    Labels keep their values (255 stays ignore). Existing crops are
-    skipped.
+    Labels keep their values (255 stays ignore). The files of
+    ``dense_maps`` (stacked dense maps and modality images, e.g. HHA or
+    thermal) are cropped with the same boxes and keep their values and
+    format, at the places ``LoadDenseMap`` / ``LoadModality`` read the
+    crops' maps from (``<target_root>/<map_dir>/<crop path>``). Existing
+    crops are skipped.
 
     Args:
         dataset (BaseSegDataset): The dataset to crop (its ``data_list``
@@ -115,6 +199,9 @@ def five_crop_dataset(
         nproc (int): Worker processes.
         source_root (str, optional): Folder the dataset's paths are
             relative to; defaults to ``dataset.data_root``.
+        dense_maps (Sequence[tuple], optional): ``(map_dir, suffix)`` of
+            each map folder to crop along (see
+            :func:`dense_maps_of_pipeline`). Defaults to none.
 
     Returns:
         int: Number of images cropped.
@@ -135,6 +222,7 @@ def five_crop_dataset(
             img_suffix=dataset.img_suffix,
             seg_map_suffix=dataset.seg_map_suffix,
             ratio=ratio,
+            dense_maps=tuple(dense_maps or ()),
         ),
         infos,
         nproc,
@@ -143,3 +231,30 @@ def five_crop_dataset(
     if dataset.ann_file:
         _write_crop_list(dataset.ann_file, source_root, target_root)
     return len(infos)
+
+
+DENSE_MAP_TRANSFORMS = ('LoadDenseMap', 'LoadModality')
+
+
+def dense_maps_of_pipeline(pipeline: Sequence[dict]) -> List[Tuple[str, str]]:
+    """``(map_dir, suffix)`` of every ``LoadDenseMap`` / ``LoadModality``
+    of a pipeline config: the folders :func:`five_crop_dataset` must crop
+    along with the images.
+
+    Raises:
+        ConversionError: For such a transform with its own ``data_root``
+            (its maps are not under the dataset's root).
+    """
+    found = []
+    for transform in pipeline:
+        if transform.get('type') not in DENSE_MAP_TRANSFORMS:
+            continue
+        if transform.get('data_root'):
+            raise ConversionError(
+                f'{transform["type"]} {transform.get("name")!r} reads maps '
+                f'under its own data_root {transform["data_root"]!r}; '
+                'five-crop them separately'
+            )
+        map_dir = transform.get('map_dir') or transform.get('modality_dir')
+        found.append((map_dir, transform.get('suffix', '.png')))
+    return found

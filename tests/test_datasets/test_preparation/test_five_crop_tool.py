@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 from dataset_fixtures import write_coco
@@ -136,3 +137,48 @@ def test_tool_writes_what_the_stego_coco_config_reads(tmp_path):
     )
     paired = DATASETS.build(wrapper)
     assert 'knn_img' in paired[3]['data_samples']
+
+
+def test_dense_maps_keep_their_values_and_format(tmp_path):
+    from mmuss.datasets.preparation.five_crop import dense_maps_of_pipeline
+    from mmuss.datasets.transforms import crop_array, dense_map_path
+
+    root = tmp_path / 'scenes'
+    dataset = SyntheticScenesDataset(
+        data_root=str(root), num_train=1, num_val=1, image_size=40
+    )
+    image = str(root / 'images/train/00000.png')
+    depth = np.arange(1600, dtype=np.uint16).reshape(40, 40) * 40
+    depth_path = dense_map_path(image, str(root), 'depth', '.png')
+    os.makedirs(osp.dirname(depth_path))
+    assert cv2.imwrite(depth_path, depth)
+    normals = np.random.default_rng(0).random((40, 40, 2)).astype(np.float32)
+    normals_path = dense_map_path(image, str(root), 'normals', '.npy')
+    os.makedirs(osp.dirname(normals_path))
+    np.save(normals_path, normals)
+    pipeline = [
+        dict(type='LoadDenseMap', name='depth', map_dir='depth'),
+        dict(
+            type='LoadModality',
+            name='n',
+            modality_dir='normals',
+            suffix='.npy',
+        ),
+    ]
+    maps = dense_maps_of_pipeline(pipeline)
+    assert maps == [('depth', '.png'), ('normals', '.npy')]
+    five_crop_dataset(dataset, str(tmp_path / 'crops'), dense_maps=maps)
+    box = five_crop_boxes(40, 40)[4]
+    crop = str(tmp_path / 'crops/images/train/00000_crop4.png')
+    depth_crop = cv2.imread(
+        dense_map_path(crop, str(tmp_path / 'crops'), 'depth', '.png'),
+        cv2.IMREAD_UNCHANGED,
+    )
+    assert depth_crop.dtype == np.uint16
+    np.testing.assert_array_equal(depth_crop, crop_array(depth, box))
+    normals_crop = np.load(
+        dense_map_path(crop, str(tmp_path / 'crops'), 'normals', '.npy')
+    )
+    np.testing.assert_array_equal(normals_crop, crop_array(normals, box))
+    with pytest.raises(ConversionError, match="'depth' reads maps under"):
+        dense_maps_of_pipeline([dict(pipeline[0], data_root='elsewhere')])
