@@ -15,3 +15,19 @@ load_depth = dict(
     tool='tools/precompute_depth.py',
 )
 depth_aux_channel = dict(name='depth', mean=[0.0], std=[1.0])
+# The standard unsupervised-segmentation pipelines (224 training crops,
+# 320 evaluation, STEGO's protocol) with the depth map stacked on.
+depth_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    load_depth,
+    dict(type='LoadAnnotations'),
+    dict(type='ResizeCenterCrop', size=224),
+    dict(type='PackUSSInputs'),
+]
+depth_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    load_depth,
+    dict(type='LoadAnnotations'),
+    dict(type='ResizeCenterCrop', size=320, as_original=True),
+    dict(type='PackUSSInputs'),
+]

@@ -86,7 +86,7 @@ class MSSSegHead(BaseCodeHead):
 
     Args:
         in_channels (int): Frozen feature channels.
-        num_classes (int): K pseudo-classes (clusters).
+        num_prototypes (int): K pseudo-classes (clusters, prototypes).
         channels (int): Embedding dimension D of both heads.
         pseudo_head (dict, optional): Config of the Pseudo Head (a
             :class:`StegoHead` by default; ``in_channels`` and ``channels``
@@ -120,7 +120,7 @@ class MSSSegHead(BaseCodeHead):
     def __init__(
         self,
         in_channels: int,
-        num_classes: int,
+        num_prototypes: int,
         channels: int = 70,
         pseudo_head: OptConfigType = None,
         pseudo_probe: OptConfigType = None,
@@ -147,7 +147,7 @@ class MSSSegHead(BaseCodeHead):
         fuse_predictions(torch.zeros(1), torch.zeros(1), fusion)  # checks
         if num_tta_views < 0:
             raise ValueError(f'num_tta_views must be >= 0: {num_tta_views}')
-        self._num_classes = num_classes
+        self._num_classes = num_prototypes
         self.depth_name = depth_name
         self.required_inputs = (depth_name,)
         self.semantic_source = semantic_source
@@ -162,24 +162,24 @@ class MSSSegHead(BaseCodeHead):
         )
         self.pseudo_head = MODELS.build(head_cfg)
         self.seg_head = MODELS.build(dict(head_cfg, knn_view=None))
-        self.classifier = nn.Conv2d(channels, num_classes, kernel_size=1)
+        self.classifier = nn.Conv2d(channels, num_prototypes, kernel_size=1)
         self.pseudo_probe = MODELS.build(
             dict(
                 type='ClusterProbe',
                 in_channels=channels,
-                num_clusters=num_classes,
+                num_clusters=num_prototypes,
                 **(pseudo_probe or {}),
             )
         )
         self.dbc = MODELS.build(
-            dict(type='DifferentiableBoxCounting', num_classes=num_classes)
+            dict(type='DifferentiableBoxCounting', num_classes=num_prototypes)
             | dict(dbc or {})
         )
         self.dca = MODELS.build(
             dict(
                 type='DCADecoder',
                 in_channels=in_channels,
-                num_classes=num_classes,
+                num_classes=num_prototypes,
                 vector_channels=2 * self.dbc.out_channels,
             )
             | dict(dca or {})
