@@ -72,8 +72,19 @@ def test_demo_trains_through_train_tool(tmp_path, method):
     assert os.path.isdir(work / 'val_results')
 
 
-#: a method with an MSSSeg building block, one config each -> logged terms
+#: demos with KNN pairs (a method, or one with an MSSSeg building block)
+#: -> logged terms
 COMBINATIONS = {
+    'mssseg/tiny-vit_synthetic.py': (
+        'decode.pseudo_loss_corr',
+        'decode.pseudo_loss_kmeans',
+        'decode.loss_cont',
+        'decode.loss_distill',
+        'decode.loss_ph',
+        'decode.loss_align',
+        'decode.loss_dca',
+        'decode.usage_entropy',
+    ),
     'stego/tiny-vit_synthetic_structaug.py': (
         'decode.loss_corr',
         'decode.loss_view_corr',
