@@ -26,8 +26,18 @@ import shlex
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from time import perf_counter
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import numpy as np
 import torch
@@ -499,6 +509,70 @@ def time_train_steps(
     return steps / seconds
 
 
+@contextmanager
+def module_forward_timers(
+    model: torch.nn.Module, names: Sequence[str]
+) -> Iterator[Dict[str, float]]:
+    """Seconds spent in the forward of each named submodule while the
+    block runs (hooks around ``forward``, so calls through the module's
+    ``__call__`` only; device-synchronised on CUDA).
+
+    Args:
+        model (nn.Module): The model.
+        names (Sequence[str]): Dotted submodule names, e.g.
+            ``'decode_head.loss_ph'``; an unknown name is an error listing
+            the model's top-level children.
+
+    Yields:
+        dict[str, float]: Name -> accumulated seconds, filled as it runs.
+    """
+    totals = {name: 0.0 for name in names}
+    starts: Dict[str, float] = {}
+    handles = []
+    device = next(model.parameters()).device
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    for name in names:
+        try:
+            module = model.get_submodule(name)
+        except AttributeError as error:
+            children = [child for child, _ in model.named_children()]
+            raise ValueError(
+                f'no submodule {name!r} (top level: {children})'
+            ) from error
+
+        def before(_module, _args, name=name):
+            sync()
+            starts[name] = perf_counter()
+
+        def after(_module, _args, _output, name=name):
+            sync()
+            totals[name] += perf_counter() - starts.pop(name)
+
+        handles.append(module.register_forward_pre_hook(before))
+        handles.append(module.register_forward_hook(after))
+    try:
+        yield totals
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def time_module_shares(
+    model: torch.nn.Module,
+    optim_wrapper,
+    batch: dict,
+    steps: int,
+    names: Sequence[str],
+) -> Dict[str, float]:
+    """Seconds per training step (``'step'``) and in the forward of each
+    named submodule, over ``steps`` more steps on ``batch``."""
+    with module_forward_timers(model, names) as totals:
+        steps_per_s = time_train_steps(model, optim_wrapper, batch, steps, 0)
+    shares = {name: seconds / steps for name, seconds in totals.items()}
+    shares['step'] = 1.0 / steps_per_s
+    return shares
+
+
 def time_head_loss(model: torch.nn.Module, batch: dict, steps: int) -> float:
     """Seconds per step of the head alone: its codes and
     ``loss_by_codes`` forward and backward, on the batch's frozen features
@@ -531,6 +605,7 @@ def train_speed(
     device: str,
     cache_dir: Optional[str] = None,
     head_loss: bool = False,
+    module_names: Sequence[str] = (),
 ) -> Dict[str, float]:
     """Training speed of a prepared config (:func:`prepare_data`).
 
@@ -545,11 +620,15 @@ def train_speed(
             epoch on).
         head_loss (bool): Also time the head alone
             (:func:`time_head_loss`).
+        module_names (Sequence[str]): Submodules whose forward time per
+            step is reported (:func:`time_module_shares`, ``steps`` more
+            steps).
 
     Returns:
         dict: ``steps_per_s``, ``images_per_s``, ``peak_mb``, ``size``
-        (the width of the batch's images) and, with ``head_loss``,
-        ``head_loss_s``.
+        (the width of the batch's images), with ``head_loss``
+        ``head_loss_s`` and with ``module_names`` ``module_s`` (name ->
+        seconds per step, ``'step'`` the whole step of that run).
     """
     quiet_logs()
     cfg = copy.deepcopy(cfg)
@@ -567,4 +646,8 @@ def train_speed(
     )
     if head_loss:
         result['head_loss_s'] = time_head_loss(model, batch, steps)
+    if module_names:
+        result['module_s'] = time_module_shares(
+            model, optim_wrapper, batch, steps, module_names
+        )
     return result

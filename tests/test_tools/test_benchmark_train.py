@@ -48,3 +48,27 @@ def test_primaps_em_phase_with_its_derived_masks():
     assert float(rows['peak memory (MB)'][0]) > 0
     assert float(rows['head codes + loss forward+backward (s/step)'][0]) > 0
     assert 'batch 2, 128px, synthetic scenes, cpu' in out
+
+
+def test_module_forward_times_follow_the_clock(monkeypatch, capsys):
+    """Every clock read advances 0.5 s: a module's forward (two reads)
+    takes 0.5 s per call; the backbone runs once per step."""
+    monkeypatch.setattr(benchmarking, 'perf_counter', FakeClock(0.5))
+    tool = import_tool('analysis_tools/benchmark_train.py')
+    result = tool.main([DEMO_CONFIG, *SMALL, '--modules', 'backbone'])
+    shares = result['module_s']
+    assert shares['backbone'] == 0.5
+    rows = {row[0]: row[1:] for row in table_rows(capsys.readouterr().out)}
+    assert rows['forward of backbone (s/step, share)'][0].startswith(
+        '0.5000 ('
+    )
+
+
+def test_unknown_module_is_named():
+    import pytest
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="'head'.*top level"):
+        with benchmarking.module_forward_timers(model, ['head']):
+            pass

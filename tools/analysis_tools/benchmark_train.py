@@ -3,7 +3,8 @@
 
     python tools/analysis_tools/benchmark_train.py [CONFIG] [--batch-size 16]
         [--steps 3] [--warmup 1] [--feature-cache] [--device cpu]
-        [--synthetic] [--size SIZE] [--cfg-options KEY=VALUE ...]
+        [--synthetic] [--size SIZE] [--modules NAME ...]
+        [--cfg-options KEY=VALUE ...]
 
 CONFIG defaults to STEGO, DINO ViT-S/8, COCO-Stuff-27. The model (random
 weights: the speed does not depend on them) is set up as its runner sets it
@@ -17,7 +18,10 @@ With --feature-cache the steps go through a frozen-feature cache in a
 temporary folder, filled by the warm-up (as from the second epoch on).
 Printed: training steps/s, images/s (steps/s x batch size), peak memory and
 the time per step of the head alone (codes and loss_by_codes, forward and
-backward, on the batch's frozen features and views).
+backward, on the batch's frozen features and views). --modules names
+submodules (e.g. decode_head.loss_ph decode_head.dca view_generators) whose
+forward time per step and share of the step are printed, measured over
+--steps more steps (forward only: their backward is in the step's rest).
 """
 
 import argparse
@@ -47,6 +51,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='train through a frozen-feature cache filled by the warm-up',
     )
+    parser.add_argument(
+        '--modules',
+        nargs='+',
+        default=[],
+        help='submodules whose forward time per step is printed',
+    )
     return parser.parse_args(argv)
 
 
@@ -72,6 +82,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             args.device,
             cache_dir=cache_dir,
             head_loss=True,
+            module_names=args.modules,
         )
     rows = [
         ['training steps/s', f'{result["steps_per_s"]:.3f}'],
@@ -82,6 +93,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
             f'{result["head_loss_s"]:.4f}',
         ],
     ]
+    shares = result.get('module_s', {})
+    for name in args.modules:
+        rows.append(
+            [
+                f'forward of {name} (s/step, share)',
+                f'{shares[name]:.4f} ({shares[name] / shares["step"]:.0%})',
+            ]
+        )
     data = 'synthetic scenes' if synthetic else 'config data'
     cache = ', feature cache' if args.feature_cache else ''
     print_table(
