@@ -74,11 +74,27 @@ def modality_route(work_dir, data_root):
     return cfg
 
 
+def dinov3_modality_route(work_dir, data_root):
+    """Two modalities through a tiny random DINOv3-shaped backbone
+    (patch 16, RoPE, 4 registers; UniM2's encoder)."""
+    cfg = modality_route(work_dir, data_root)
+    cfg.model.backbone = dict(
+        type='DINOv3VisionTransformer',
+        arch=dict(
+            embed_dims=32, num_layers=2, num_heads=2, ffn_ratio=2.0, ffn='mlp'
+        ),
+        patch_size=16,
+    )
+    cfg.model.decode_head.in_channels = 32
+    return cfg
+
+
 ROUTES = dict(
     colour=colour_route,
     depth=depth_route,
     learned_view=learned_view_route,
     modality=modality_route,
+    dinov3_modality=dinov3_modality_route,
 )
 
 
@@ -135,6 +151,9 @@ def test_training_reaches_what_only_the_route_delivers(trained):
         if key.startswith('backbone.'):
             torch.testing.assert_close(value, runs['colour'][2][key])
     assert 'decode_head.fusion.project.0.weight' in runs['modality'][2]
+    dinov3 = runs['dinov3_modality'][2]
+    assert 'decode_head.fusion.project.0.weight' in dinov3
+    assert any(key.startswith('backbone.vit.') for key in dinov3)
     assert 'decode_head.colour_projection.weight' in runs['colour'][2]
 
 
