@@ -3,8 +3,12 @@
 
 python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]
     [--global-batch-size N] [--skip-non-finite-steps]
-    [--allow-key-mismatch] [--cfg-options key=value ...]
-    [--launcher pytorch]
+    [--allow-key-mismatch] [--select-by SCORE]
+    [--cfg-options key=value ...] [--launcher pytorch]
+
+--select-by (or ``label_free_selection = SCORE`` in the config) keeps the
+best checkpoint by a label-free validation score (LabelFreeScoreMetric);
+no label is read for it.
 """
 
 import argparse
@@ -16,6 +20,7 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from mmuss.utils.label_free_selection import apply_label_free_selection
 from mmuss.utils.launch import (
     default_work_dir,
     log_batch_size,
@@ -58,6 +63,11 @@ def parse_args() -> argparse.Namespace:
         '--amp',
         action='store_true',
         help='enable automatic mixed precision training',
+    )
+    parser.add_argument(
+        '--select-by',
+        help='keep the best checkpoint by this label-free score '
+        '(e.g. affinity; overrides the config\'s label_free_selection)',
     )
     parser.add_argument(
         '--cfg-options',
@@ -106,6 +116,7 @@ def main() -> None:
     if args.global_batch_size is not None:
         set_global_batch_size(cfg, args.global_batch_size)
     log_batch_size(cfg)
+    apply_label_free_selection(cfg, args.select_by)
     set_evaluator_output_dirs(cfg, osp.abspath(cfg.work_dir))
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)

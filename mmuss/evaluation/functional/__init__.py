@@ -8,6 +8,14 @@ from .hungarian import (
     resolve_extra_clusters,
     segmentation_scores,
 )
+from .label_free_scores import (
+    affinity_agreement,
+    affinity_pair_counts,
+    cosine_kmeans_objective,
+    cosine_silhouette,
+    fixed_pixel_sample,
+    matched_agreement,
+)
 
 __all__ = [
     'EXTRA_CLUSTER_POLICIES',
@@ -17,4 +25,10 @@ __all__ = [
     'matched_class_histogram',
     'resolve_extra_clusters',
     'segmentation_scores',
+    'affinity_agreement',
+    'affinity_pair_counts',
+    'cosine_kmeans_objective',
+    'cosine_silhouette',
+    'fixed_pixel_sample',
+    'matched_agreement',
 ]

@@ -23,6 +23,7 @@ from torch import Tensor
 from mmuss.models.data_preprocessors import IMAGE_INPUT, PIXELS_INPUT
 from mmuss.models.decode_heads.head_inputs import HeadInputs
 from mmuss.models.probes.cluster_probe import cosine_cluster_similarity
+from mmuss.models.segmentors.label_free_outputs import LabelFreeOutputsMixin
 from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
 from mmuss.utils.label_checks import check_label_values
@@ -55,7 +56,7 @@ def check_finite_codes(codes: Tensor, batch_img_metas: List[dict]) -> None:
 
 
 @MODELS.register_module()
-class UnsupervisedEncoderDecoder(EncoderDecoder):
+class UnsupervisedEncoderDecoder(LabelFreeOutputsMixin, EncoderDecoder):
     """Frozen backbone, method head, cluster probe: an unsupervised segmentor.
 
     The shared model of every method in mmuss, following STEGO's structure:
@@ -154,8 +155,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             (refiner configs applied in order to the cluster
             probabilities with the image, e.g. IL2Vseg's test-time cue,
             before the CRF), ``use_crf`` (bool; dense-CRF refinement at
-            the input resolution) and ``crf``
-            (:class:`DenseCRF` arguments).
+            the input resolution), ``crf`` (:class:`DenseCRF` arguments)
+            and ``selection`` (dict or True: add the ``label_free`` outputs
+            the label-free selection scores read, see
+            :class:`LabelFreeOutputsMixin`; off by default).
         data_preprocessor (dict, optional): ``USSDataPreProcessor`` (or
             mmseg's ``SegDataPreProcessor`` for image-only inputs).
         init_cfg (dict, optional): Initialisation config.
@@ -860,7 +863,10 @@ class UnsupervisedEncoderDecoder(EncoderDecoder):
             seg_logits = self.refine_clusters(inputs, seg_logits)
         if self.test_cfg.get('use_crf', False):
             seg_logits = self.refine_with_crf(inputs, seg_logits)
-        return self.postprocess_result(seg_logits, data_samples)
+        results = self.postprocess_result(seg_logits, data_samples)
+        if self.test_cfg.get('selection'):
+            self.add_label_free_outputs(inputs, results)
+        return results
 
     def unnormalized_images(self, inputs: Tensor) -> List[np.ndarray]:
         """(H, W, 3) uint8 images from the preprocessed ``inputs`` (image
