@@ -55,7 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--save-mapping',
         action='store_true',
-        help='store the evaluation\'s cluster-to-class assignment in the '
+        help='store the cluster-to-class assignment of this evaluation in the '
         'checkpoint and in <checkpoint>.cluster_mapping.json',
     )
     parser.add_argument(

@@ -40,9 +40,11 @@ def demo(tmp_path_factory):
     )
 
 
-def expected_picture(config, checkpoint, image_path, probes=False):
+def expected_picture(
+    config, checkpoint, image_path, probes=False, options=None
+):
     """The picture built here from mmseg's inference_model."""
-    model = init_uss_model(config, checkpoint)
+    model = init_uss_model(config, checkpoint, cfg_options=options)
     image = cv2.imread(image_path)
     result = inference_model(model, image)
     meta = model.dataset_meta
@@ -100,6 +102,20 @@ def test_probes_side_by_side(demo, tmp_path):
     )
     expected, _ = expected_picture(
         demo['config'], demo['mapped'], demo['image'], probes=True
+    )
+    assert np.array_equal(read_rgb(out), expected)
+
+
+def test_crf_option_refines_the_prediction(demo, tmp_path):
+    out = tmp_path / 'crf.png'
+    run_tool(
+        'demo.py', demo['config'], demo['mapped'], demo['image'], out, '--crf'
+    )
+    expected, _ = expected_picture(
+        demo['config'],
+        demo['mapped'],
+        demo['image'],
+        options={'model.test_cfg.use_crf': True},
     )
     assert np.array_equal(read_rgb(out), expected)
 
