@@ -2,8 +2,8 @@
 """Evaluate a checkpoint with an MMEngine runner.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-        [--allow-key-mismatch] [--cfg-options key=value ...]
-        [--launcher pytorch]
+        [--allow-key-mismatch] [--save-mapping]
+        [--cfg-options key=value ...] [--launcher pytorch]
 
 A checkpoint whose keys do not match the model is refused (missing and
 unexpected keys listed) unless --allow-key-mismatch is given.
@@ -11,6 +11,11 @@ unexpected keys listed) unless --allow-key-mismatch is given.
 Metrics are logged; the Hungarian metric also writes
 ``<work_dir>/test_results/hungarian_metrics.json`` and pictures in
 ``<work_dir>/test_results/vis/``.
+
+With --save-mapping, the Hungarian cluster-to-class assignment of this
+evaluation is stored in the checkpoint (rewritten atomically) and in
+``<checkpoint name>.cluster_mapping.json`` next to it; inference
+(``mmseg.apis``, ``tools/demo.py``) then predicts class ids and names.
 """
 
 import argparse
@@ -18,8 +23,11 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from mmuss.apis import hungarian_mapping_of, store_mapping_in_checkpoint
 from mmuss.utils.launch import (
     default_work_dir,
     set_evaluator_output_dirs,
@@ -43,6 +51,12 @@ def parse_args() -> argparse.Namespace:
         '--allow-key-mismatch',
         action='store_true',
         help='evaluate even if checkpoint and model keys differ (warn)',
+    )
+    parser.add_argument(
+        '--save-mapping',
+        action='store_true',
+        help='store the cluster-to-class assignment of this evaluation in the '
+        'checkpoint and in <checkpoint>.cluster_mapping.json',
     )
     parser.add_argument(
         '--cfg-options',
@@ -81,8 +95,34 @@ def main() -> None:
     set_evaluator_output_dirs(cfg, osp.abspath(cfg.work_dir))
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.save_mapping and is_main_process():
+        save_mapping(runner, args.checkpoint, cfg, metrics)
     teardown_distributed()
+
+
+def save_mapping(
+    runner: Runner, checkpoint: str, cfg: Config, metrics: dict
+) -> None:
+    """Store the test evaluation's Hungarian assignment with the
+    checkpoint (see :func:`store_mapping_in_checkpoint`)."""
+    dataset = cfg.test_dataloader.dataset
+    record = hungarian_mapping_of(
+        runner.test_evaluator,
+        dataset=dataset.get('type'),
+        split=dataset.get('split'),
+        scores={k: float(v) for k, v in (metrics or {}).items()},
+    )
+    if record is None:
+        raise RuntimeError(
+            '--save-mapping needs a HungarianIoUMetric in test_evaluator; '
+            f'the config has {cfg.test_evaluator}'
+        )
+    json_path = store_mapping_in_checkpoint(checkpoint, record)
+    print_log(
+        f'cluster-to-class mapping stored in {checkpoint} and {json_path}',
+        logger='current',
+    )
 
 
 if __name__ == '__main__':

@@ -21,7 +21,11 @@ from mmuss.evaluation.functional import (
     hungarian_scores,
 )
 from mmuss.utils.label_checks import check_label_values
-from mmuss.visualization import render_segmentation_panel
+from mmuss.visualization import (
+    append_legend,
+    legend_entries,
+    render_segmentation_panel,
+)
 
 VIS_MIN_HEIGHT = 256
 
@@ -54,8 +58,10 @@ class HungarianIoUMetric(BaseMetric):
     The per-class table and the cluster-to-class assignment are logged. With
     ``output_dir`` set, the main process also writes ``hungarian_metrics.json``
     (scores, per-class IoU, assignment, confusion matrix) and pictures
-    ``vis/<name>.png`` (image | ground truth | matched prediction) of the
-    first ``num_vis_samples`` samples.
+    ``vis/<name>.png`` (image | ground truth | matched prediction | legend
+    of the class names shown) of the first ``num_vis_samples`` samples.
+    Predictions of a model that already carries a cluster-to-class mapping
+    are matched from their clusters (``pred_cluster_sem_seg``).
 
     Args:
         ignore_index (int): Ground-truth value to skip. Defaults to 255.
@@ -125,7 +131,14 @@ class HungarianIoUMetric(BaseMetric):
             check_label_values(
                 gt, num_classes, self.ignore_index, sample.get('seg_map_path')
             )
-            pred = sample['pred_sem_seg']['data'].squeeze(0).cpu()
+            # a model that carries a cluster-to-class mapping keeps its
+            # clusters in pred_cluster_sem_seg; the metric matches clusters
+            pred_key = (
+                'pred_cluster_sem_seg'
+                if 'pred_cluster_sem_seg' in sample
+                else 'pred_sem_seg'
+            )
+            pred = sample[pred_key]['data'].squeeze(0).cpu()
             num_clusters = self._sample_num_clusters(sample)
             if num_clusters < num_classes:
                 raise ValueError(
@@ -326,6 +339,15 @@ class HungarianIoUMetric(BaseMetric):
             # Small evaluation crops are enlarged (nearest) to be viewable.
             scale = max(1, VIS_MIN_HEIGHT // panel.shape[0])
             panel = panel.repeat(scale, axis=0).repeat(scale, axis=1)
+            shown = np.concatenate([item['gt'].ravel(), mapped.ravel()])
+            entries = legend_entries(
+                shown,
+                self.dataset_meta['classes'],
+                palette,
+                self.ignore_index,
+                unmatched_name='ignored / unmatched',
+            )
+            panel = append_legend(panel, [(None, entries)])
             mmcv.imwrite(
                 panel[..., ::-1], osp.join(vis_dir, f'{item["name"]}.png')
             )

@@ -23,6 +23,7 @@ from torch import Tensor
 from mmuss.models.data_preprocessors import IMAGE_INPUT, PIXELS_INPUT
 from mmuss.models.decode_heads.head_inputs import HeadInputs
 from mmuss.models.probes.cluster_probe import cosine_cluster_similarity
+from mmuss.models.segmentors.cluster_naming import ClusterNamingMixin
 from mmuss.models.segmentors.label_free_outputs import LabelFreeOutputsMixin
 from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
@@ -56,7 +57,9 @@ def check_finite_codes(codes: Tensor, batch_img_metas: List[dict]) -> None:
 
 
 @MODELS.register_module()
-class UnsupervisedEncoderDecoder(LabelFreeOutputsMixin, EncoderDecoder):
+class UnsupervisedEncoderDecoder(
+    ClusterNamingMixin, LabelFreeOutputsMixin, EncoderDecoder
+):
     """Frozen backbone, method head, cluster probe: an unsupervised segmentor.
 
     The shared model of every method in mmuss, following STEGO's structure:
@@ -162,6 +165,15 @@ class UnsupervisedEncoderDecoder(LabelFreeOutputsMixin, EncoderDecoder):
         data_preprocessor (dict, optional): ``USSDataPreProcessor`` (or
             mmseg's ``SegDataPreProcessor`` for image-only inputs).
         init_cfg (dict, optional): Initialisation config.
+        pretrained (str, optional): Backbone checkpoint, as mmseg's
+            ``EncoderDecoder`` takes it (``mmseg.apis.init_model`` passes
+            None). Defaults to None.
+
+    Inference: ``dataset_meta`` names ``'cluster k'`` until a
+    cluster-to-class mapping is stored in the model (``cluster_mapping``,
+    saved in the state dict; ``tools/test.py --save-mapping``); with one,
+    ``pred_sem_seg`` holds classes and ``pred_cluster_sem_seg`` the
+    clusters (see :class:`ClusterNamingMixin`).
     """
 
     def __init__(
@@ -183,8 +195,10 @@ class UnsupervisedEncoderDecoder(LabelFreeOutputsMixin, EncoderDecoder):
         test_cfg: OptConfigType = None,
         data_preprocessor: OptConfigType = None,
         init_cfg: OptMultiConfig = None,
+        pretrained: Optional[str] = None,
     ) -> None:
         super().__init__(
+            pretrained=pretrained,
             backbone=backbone,
             decode_head=decode_head,
             neck=neck,
@@ -239,6 +253,7 @@ class UnsupervisedEncoderDecoder(LabelFreeOutputsMixin, EncoderDecoder):
                 }
             )
         self._check_class_counts()
+        self._init_cluster_mapping(self.num_clusters)
         self.out_channels = self.num_clusters + (
             num_classes if self.linear_probe is not None else 0
         )
@@ -974,4 +989,4 @@ class UnsupervisedEncoderDecoder(LabelFreeOutputsMixin, EncoderDecoder):
                         )
                     }
                 )
-        return restored
+        return self.relabel_clusters(restored)

@@ -14,6 +14,16 @@ from .box_counting import (
     resolve_box_sizes,
     sobel_magnitude,
 )
+from .cluster_mapping import (
+    CLUSTER_NAME,
+    UNMATCHED_LABEL,
+    UNMATCHED_NAME,
+    ClusterMapping,
+    check_mapping_record,
+    cluster_names,
+    cluster_palette,
+    mapping_record,
+)
 from .code_projection import CodeProjection
 from .colour_affinity import (
     colour_affinity_matrix,
@@ -199,4 +209,12 @@ __all__ = [
     'point_costs',
     'reference_diagrams',
     'superlevel_diagrams',
+    'CLUSTER_NAME',
+    'UNMATCHED_LABEL',
+    'UNMATCHED_NAME',
+    'ClusterMapping',
+    'check_mapping_record',
+    'cluster_names',
+    'cluster_palette',
+    'mapping_record',
 ]

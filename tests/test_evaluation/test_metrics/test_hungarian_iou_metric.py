@@ -84,7 +84,9 @@ def test_metric_matches_functional_and_reports_linear(tmp_path):
     assert pictures == ['000.png', '001.png']
     panel = imread(str(tmp_path / 'vis' / '000.png'), channel_order='rgb')
     scale = 256 // 6
-    assert panel.shape == (6 * scale, (3 * 5 + 2 * 4) * scale, 3)
+    # image | ground truth | prediction, then a gap and the legend
+    assert panel.shape[0] == 6 * scale
+    assert panel.shape[1] > (3 * 5 + 2 * 4) * scale + 4
     # middle panel: ground truth painted with the palette (pixel 0,0 is
     # ignore -> black)
     gt = samples[0]['gt_sem_seg']['data'][0]
@@ -137,6 +139,52 @@ def test_metric_pictures_use_the_colour_channels_of_stacked_inputs(tmp_path):
     metric.evaluate(1)
     panel = imread(str(tmp_path / 'vis' / '000.png'), channel_order='rgb')
     assert (panel[0, 0] == [200, 0, 0]).all()
+
+
+def test_metric_picture_legend_names_the_classes_shown(tmp_path):
+    """The legend right of the panels holds a swatch of each class present
+    in ground truth or matched prediction, and nothing else."""
+    from mmuss.visualization import legend_entries, render_legend
+
+    gt = torch.tensor([[[0, 0, 1, 1, 1]] * 6])  # classes a and b only
+    sample = dict(
+        img_path='images/000.png',
+        gt_sem_seg=dict(data=gt),
+        pred_sem_seg=dict(data=gt.clone()),
+        seg_logits=dict(data=torch.zeros(3, 6, 5)),
+    )
+    metric = build_metric(output_dir=str(tmp_path), num_vis_samples=1)
+    metric.process(fake_batch([sample]), [sample])
+    metric.evaluate(1)
+    panel = imread(str(tmp_path / 'vis' / '000.png'), channel_order='rgb')
+    scale = 256 // 6
+    legend = panel[:, (3 * 5 + 2 * 4) * scale + 4 :]
+    expected = render_legend([(None, [('a', PALETTE[0]), ('b', PALETTE[1])])])
+    assert legend.shape[1] == expected.shape[1]
+    assert (legend[: expected.shape[0]] == expected).all()
+    assert legend_entries(gt.numpy(), CLASSES, PALETTE) == [
+        ('a', (255, 0, 0)),
+        ('b', (0, 255, 0)),
+    ]
+
+
+def test_metric_matches_clusters_of_an_already_mapped_model():
+    """A model carrying a mapping predicts classes in pred_sem_seg and its
+    clusters in pred_cluster_sem_seg: the metric matches the clusters."""
+    samples = [fake_sample(i) for i in range(3)]
+    mapped = []
+    for sample in samples:
+        sample = dict(sample)
+        sample['pred_cluster_sem_seg'] = sample['pred_sem_seg']
+        sample['pred_sem_seg'] = dict(
+            data=torch.zeros_like(sample['pred_cluster_sem_seg']['data'])
+        )
+        mapped.append(sample)
+    metric = build_metric()
+    metric.process({}, mapped)
+    results = metric.evaluate(3)
+    expected = expected_scores(samples)
+    assert results['mIoU'] == pytest.approx(round(expected['mIoU'] * 100, 2))
 
 
 def test_metric_without_linear_probe_and_explicit_clusters():
