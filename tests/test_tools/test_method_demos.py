@@ -94,6 +94,13 @@ COMBINATIONS = {
         'decode.loss_corr',
         'cluster_loss.loss_ph',
     ),
+    # UniM2 with the synthetic depth sensor as second modality
+    'unim2/tiny-vit_synthetic.py': (
+        'decode.loss_cmcs',
+        'decode.cmcs_image_knn',
+        'decode.cmcs_depth_knn',
+        'decode.cmcs_depth_rand',
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from .mssseg_head import MSSSegHead, fuse_predictions
 from .primaps_head import PrimapsHead
 from .smooseg_head import SmooSegHead
 from .stego_head import StegoHead
+from .unim2_head import UniM2Head
 
 __all__ = [
     'BaseCodeHead',
@@ -21,4 +22,5 @@ __all__ = [
     'PrimapsHead',
     'SmooSegHead',
     'StegoHead',
+    'UniM2Head',
 ]

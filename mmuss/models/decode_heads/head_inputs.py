@@ -37,6 +37,12 @@ class HeadInputs:
         modality_feats (dict[str, list[Tensor]]): Frozen backbone outputs
             of each name in ``required_modalities`` (the backbone run once
             per modality).
+        view_modality_feats (dict[str, dict[str, list[Tensor]]]): For each
+            data-sample view in ``required_views`` (e.g. ``knn_img``) of a
+            head with ``required_modalities``: the frozen backbone outputs
+            of each of those modalities of the view's images (a KNN
+            positive is packed with its own modality images); training
+            only.
         test_views (list[list[Tensor]]): Frozen backbone outputs of the
             generated views named in the head's ``test_views``, in order
             (a name listed N times is generated N times: N random draws);
@@ -50,6 +56,9 @@ class HeadInputs:
     views: Dict[str, List[Tensor]] = field(default_factory=dict)
     dense_inputs: Dict[str, Tensor] = field(default_factory=dict)
     modality_feats: Dict[str, List[Tensor]] = field(default_factory=dict)
+    view_modality_feats: Dict[str, Dict[str, List[Tensor]]] = field(
+        default_factory=dict
+    )
     test_views: List[List[Tensor]] = field(default_factory=list)
 
     def view(self, name: str) -> List[Tensor]:
@@ -67,6 +76,19 @@ class HeadInputs:
         present."""
         return self._get(
             self.modality_feats, name, 'modalities', 'required_modalities'
+        )
+
+    def view_modality(self, view: str, name: str) -> List[Tensor]:
+        """The features of modality ``name`` of view ``view``'s images,
+        failing with the names present."""
+        modalities = self._get(
+            self.view_modality_feats,
+            view,
+            'views with modalities',
+            'required_views (with required_modalities)',
+        )
+        return self._get(
+            modalities, name, f'modalities of {view!r}', 'required_modalities'
         )
 
     @staticmethod

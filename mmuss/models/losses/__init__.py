@@ -1,4 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .cmcs_loss import CMCSLoss, cmcs_total
 from .dbc_alignment_loss import DBCAlignmentLoss, cosine_alignment_loss
 from .ds2dl_affinity_loss import (
     DS2DLAffinityLoss,
@@ -25,6 +26,16 @@ from .il2vseg_feature_similarity_loss import (
     kim_continuity_regulariser,
     kim_feature_similarity_loss,
     pixel_similarity_matrix,
+)
+from .modality_alignment_loss import (
+    ALIGNMENT_MODES,
+    ModalityAlignmentLoss,
+    coral_loss,
+    feature_covariance,
+    gaussian_kernel_sum,
+    mmd_bandwidths,
+    mmd_loss,
+    patchwise_cosine_loss,
 )
 from .mssseg_pixel_loss import (
     MSSSegPixelLoss,
@@ -61,6 +72,8 @@ from .stego_correspondence_loss import (
 )
 
 __all__ = [
+    'CMCSLoss',
+    'cmcs_total',
     'DBCAlignmentLoss',
     'cosine_alignment_loss',
     'DS2DLAffinityLoss',
@@ -83,6 +96,14 @@ __all__ = [
     'kim_continuity_regulariser',
     'kim_feature_similarity_loss',
     'pixel_similarity_matrix',
+    'ALIGNMENT_MODES',
+    'ModalityAlignmentLoss',
+    'coral_loss',
+    'feature_covariance',
+    'gaussian_kernel_sum',
+    'mmd_bandwidths',
+    'mmd_loss',
+    'patchwise_cosine_loss',
     'MSSSegPixelLoss',
     'distillation_cross_entropy',
     'masked_cross_entropy',

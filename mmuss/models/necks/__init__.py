@@ -1,4 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
+from .cross_modal_harmonization import CrossModalHarmonization
 from .dca_decoder import (
     CONDITIONINGS,
     DCADecoder,
@@ -16,9 +17,15 @@ from .differentiable_box_counting import (
     DifferentiableBoxCounting,
     StructureVectors,
 )
-from .modality_fusion import FUSION_MODES, ModalityFusion
+from .modality_fusion import (
+    FUSION_MODES,
+    ModalityFusion,
+    progressive_fusion_layers,
+)
+from .modality_specific_network import ModalitySpecificNetwork
 
 __all__ = [
+    'CrossModalHarmonization',
     'CONDITIONINGS',
     'DCADecoder',
     'condition_queries',
@@ -34,4 +41,6 @@ __all__ = [
     'StructureVectors',
     'FUSION_MODES',
     'ModalityFusion',
+    'progressive_fusion_layers',
+    'ModalitySpecificNetwork',
 ]

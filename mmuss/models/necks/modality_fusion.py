@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-FUSION_MODES = ('mean', 'sum', 'max', 'concat_conv')
+FUSION_MODES = ('mean', 'sum', 'max', 'concat_conv', 'progressive_conv')
 
 
 @MODELS.register_module()
@@ -22,13 +22,17 @@ class ModalityFusion(nn.Module):
     - ``'mean'``, ``'sum'``, ``'max'``: element-wise over modalities
       (no parameters; out channels = C);
     - ``'concat_conv'``: concatenation (B, M*C, h, w), then
-      Conv1x1(M*C -> (M*C + C_out) / 2) -> ReLU -> Conv1x1(-> C_out).
+      Conv1x1(M*C -> (M*C + C_out) / 2) -> ReLU -> Conv1x1(-> C_out);
+    - ``'progressive_conv'``: the concatenation reduced one modality at a
+      time, Conv1x1(M*C -> (M-1)*C) -> BN -> ReLU -> ... -> Conv1x1(C ->
+      C_out) (M convolutions, BN + ReLU between them), as the UniM2 code
+      fuses MCubeS's up to four modalities.
 
     Args:
         in_channels (int): C, the channels of each modality's map.
         num_modalities (int): M.
         mode (str): One of ``FUSION_MODES``. Defaults to ``'mean'``.
-        out_channels (int, optional): C_out of ``'concat_conv'``; defaults
+        out_channels (int, optional): C_out of the conv modes; defaults
             to C.
         normalize (bool): L2-normalise each map over channels first (as
             UniM2 does before its concatenation). Defaults to False.
@@ -56,10 +60,10 @@ class ModalityFusion(nn.Module):
         self.num_modalities = num_modalities
         self.normalize = normalize
         self.out_channels = out_channels or in_channels
-        if mode != 'concat_conv' and self.out_channels != in_channels:
+        if 'conv' not in mode and self.out_channels != in_channels:
             raise ValueError(
                 f'mode {mode!r} keeps the {in_channels} channels; '
-                f'out_channels={out_channels} needs mode="concat_conv"'
+                f'out_channels={out_channels} needs a conv mode'
             )
         self.project = None
         if mode == 'concat_conv':
@@ -69,6 +73,10 @@ class ModalityFusion(nn.Module):
                 nn.Conv2d(stacked, hidden, kernel_size=1),
                 nn.ReLU(inplace=True),
                 nn.Conv2d(hidden, self.out_channels, kernel_size=1),
+            )
+        elif mode == 'progressive_conv':
+            self.project = progressive_fusion_layers(
+                in_channels, num_modalities, self.out_channels
             )
 
     def forward(self, feature_maps: List[Tensor]) -> Tensor:
@@ -93,3 +101,20 @@ class ModalityFusion(nn.Module):
         if self.mode == 'max':
             return stacked.max(0).values
         return self.project(torch.cat(feature_maps, dim=1))
+
+
+def progressive_fusion_layers(
+    in_channels: int, num_modalities: int, out_channels: int
+) -> nn.Sequential:
+    """UniM2's progressive Cat+Conv (the code's MCubeS fusion): M 1x1
+    convolutions M*C -> (M-1)*C -> ... -> C -> C_out, each but the last
+    followed by BatchNorm and ReLU."""
+    layers = []
+    for step in range(num_modalities):
+        remaining = num_modalities - step
+        last = remaining == 1
+        out = out_channels if last else in_channels * (remaining - 1)
+        layers.append(nn.Conv2d(in_channels * remaining, out, kernel_size=1))
+        if not last:
+            layers += [nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)

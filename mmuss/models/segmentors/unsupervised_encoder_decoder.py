@@ -1,5 +1,5 @@
 # Copyright (c) mmuss contributors. All rights reserved.
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -28,6 +28,9 @@ from mmuss.models.segmentors.label_free_outputs import LabelFreeOutputsMixin
 from mmuss.models.utils import DenseCRF, strip_ground_truth
 from mmuss.models.utils.feature_cache import CachedBackbone, FeatureCache
 from mmuss.utils.label_checks import check_label_values
+
+#: How ``test_cfg.missing_modality_fill`` replaces a dropped modality.
+MISSING_MODALITY_FILLS = ('zeros', 'image')
 
 
 def check_finite_codes(codes: Tensor, batch_img_metas: List[dict]) -> None:
@@ -158,10 +161,13 @@ class UnsupervisedEncoderDecoder(
             (refiner configs applied in order to the cluster
             probabilities with the image, e.g. IL2Vseg's test-time cue,
             before the CRF), ``use_crf`` (bool; dense-CRF refinement at
-            the input resolution), ``crf`` (:class:`DenseCRF` arguments)
-            and ``selection`` (dict or True: add the ``label_free`` outputs
-            the label-free selection scores read, see
-            :class:`LabelFreeOutputsMixin`; off by default).
+            the input resolution), ``crf`` (:class:`DenseCRF` arguments),
+            ``selection`` (dict or True: add the ``label_free`` outputs the
+            label-free selection scores read, see
+            :class:`LabelFreeOutputsMixin`; off by default) and
+            ``missing_modalities`` with ``missing_modality_fill``
+            (modalities replaced at test time, a sensor dropping out: see
+            :meth:`drop_missing_modalities`).
         data_preprocessor (dict, optional): ``USSDataPreProcessor`` (or
             mmseg's ``SegDataPreProcessor`` for image-only inputs).
         init_cfg (dict, optional): Initialisation config.
@@ -410,6 +416,12 @@ class UnsupervisedEncoderDecoder(
             else self.view_features(data_samples, field, images)
             for field in self.decode_head.required_views
         }
+        head_inputs.view_modality_feats = {
+            field: self.view_modality_features(data_samples, field, inputs)
+            for field in self.decode_head.required_views
+            if field not in self.view_generators
+            and self.decode_head.required_modalities
+        }
         return head_inputs
 
     def view_features(
@@ -428,6 +440,16 @@ class UnsupervisedEncoderDecoder(
         Returns:
             list[Tensor]: Backbone (and neck) outputs for the view images.
         """
+        view, random = self.view_inputs(data_samples, field, inputs)
+        # packed like the inputs: stacked maps go, the backbone sees colour
+        return self.extract_feat(self.image_inputs(view), cacheable=not random)
+
+    def view_inputs(
+        self, data_samples: SampleList, field: str, inputs: Tensor
+    ) -> Tuple[Tensor, bool]:
+        """The samples' ``field`` images preprocessed like the inputs (all
+        stacked channels kept), and whether a transform marked them random
+        (then never cached)."""
         missing = [i for i, s in enumerate(data_samples) if field not in s]
         if missing:
             raise ValueError(
@@ -438,10 +460,7 @@ class UnsupervisedEncoderDecoder(
                 '`python tools/precompute_knn.py CONFIG`'
             )
         images = torch.stack([s.get(field).data for s in data_samples])
-        # packed like the inputs: stacked maps go, the backbone sees colour
-        images = self.image_inputs(
-            self._preprocess_view(images.to(inputs.device))
-        )
+        images = self._preprocess_view(images.to(inputs.device))
         if images.shape[-2:] != inputs.shape[-2:]:
             raise ValueError(
                 f'"{field}" images are {tuple(images.shape[-2:])} but the '
@@ -451,7 +470,29 @@ class UnsupervisedEncoderDecoder(
         random = any(
             field in s.metainfo.get('random_fields', ()) for s in data_samples
         )
-        return self.extract_feat(images, cacheable=not random)
+        return images, random
+
+    def view_modality_features(
+        self, data_samples: SampleList, field: str, inputs: Tensor
+    ) -> Dict[str, List[Tensor]]:
+        """Frozen backbone outputs of each modality the head lists in
+        ``required_modalities``, for the images of a data-sample view
+        (e.g. a KNN positive, packed with its own modality images).
+
+        Raises:
+            ValueError: If the view images lack the modality channels.
+        """
+        if not self.decode_head.required_modalities:
+            return {}
+        view, random = self.view_inputs(data_samples, field, inputs)
+        if view.shape[1] != inputs.shape[1]:
+            raise ValueError(
+                f'"{field}" images have {view.shape[1]} channels but the '
+                f'inputs {inputs.shape[1]}: the view must be packed with '
+                'its modality images (the same pipeline as the inputs) for '
+                f'{type(self.decode_head).__name__} to see its modalities'
+            )
+        return self.modality_features(view, cacheable=not random)
 
     def generated_view(self, name: str, inputs: Tensor) -> Tensor:
         """The normalised view ``name`` of the batch's images, made by its
@@ -604,10 +645,14 @@ class UnsupervisedEncoderDecoder(
             modality_feats=self.modality_features(inputs),
         )
 
-    def modality_features(self, inputs: Tensor) -> Dict[str, List[Tensor]]:
+    def modality_features(
+        self, inputs: Tensor, cacheable: bool = True
+    ) -> Dict[str, List[Tensor]]:
         """Frozen backbone outputs of each modality the head lists in
         ``required_modalities``: the backbone runs once per modality, on
-        that modality's channels of the inputs."""
+        that modality's channels of the inputs. At test time a modality in
+        ``test_cfg.missing_modalities`` is replaced first (see
+        :meth:`drop_missing_modalities`)."""
         required = tuple(self.decode_head.required_modalities)
         if not required:
             return {}
@@ -628,10 +673,57 @@ class UnsupervisedEncoderDecoder(
                 'channels=3, modality=True, mean=..., std=...)])'
             )
         layout = self._input_layout()
+        if not self.training:
+            inputs = self.drop_missing_modalities(inputs)
         return {
-            name: self.extract_feat(inputs[:, layout[name]], modality=name)
+            name: self.extract_feat(
+                inputs[:, layout[name]], cacheable=cacheable, modality=name
+            )
             for name in required
         }
+
+    def drop_missing_modalities(self, inputs: Tensor) -> Tensor:
+        """Inputs with the modalities of ``test_cfg.missing_modalities``
+        replaced, to evaluate a model when a sensor drops out (not in the
+        paper). ``test_cfg.missing_modality_fill``:
+
+        - ``'zeros'`` (default): the sensor delivers a black frame, pixel
+          value 0 in every channel (normalised with that modality's mean
+          and std);
+        - ``'image'``: the RGB-only path, the image's pixel values given in
+          the modality's place (normalised with the modality's mean and
+          std), so every branch sees the image.
+        """
+        missing = list(self.test_cfg.get('missing_modalities', ()))
+        if not missing:
+            return inputs
+        fill = self.test_cfg.get('missing_modality_fill', 'zeros')
+        if fill not in MISSING_MODALITY_FILLS:
+            raise ValueError(
+                'test_cfg.missing_modality_fill must be one of '
+                f'{MISSING_MODALITY_FILLS}, got {fill!r}'
+            )
+        declared = list(getattr(self.data_preprocessor, 'modalities', ()))
+        unknown = [name for name in missing if name not in declared]
+        if unknown:
+            raise ValueError(
+                f'test_cfg.missing_modalities names {unknown}, which are not '
+                f'modalities of the data preprocessor ({declared})'
+            )
+        preprocessor = self.data_preprocessor
+        layout = self._input_layout()
+        inputs = inputs.clone()
+        for name in missing:
+            span = layout[name]
+            mean = preprocessor.channel_mean[span]
+            std = preprocessor.channel_std[span]
+            pixels = (
+                torch.zeros_like(inputs[:, span])
+                if fill == 'zeros'
+                else preprocessor.denormalize_image(inputs)
+            )
+            inputs[:, span] = (pixels - mean) / std
+        return inputs
 
     def head_codes(self, head_inputs: HeadInputs) -> Tensor:
         """Run the head and check the codes' shape."""

@@ -67,3 +67,41 @@ def test_bad_arguments_are_named():
         ModalityFusion(4, 3)([first, second])
     with pytest.raises(ValueError, match='differ in shape'):
         ModalityFusion(4, 2)([first, second[:, :2]])
+
+
+def test_progressive_conv_reduces_one_modality_at_a_time():
+    """MCubeS' fusion in the UniM2 code: 4*C -> 3*C -> 2*C -> C -> C_out,
+    BN + ReLU between the convolutions; checked against the layers applied
+    by hand (BN in eval mode with set statistics)."""
+    feature_maps = maps(4)
+    fusion = ModalityFusion(4, 4, mode='progressive_conv', out_channels=5)
+    convs = [m for m in fusion.project if isinstance(m, torch.nn.Conv2d)]
+    norms = [m for m in fusion.project if isinstance(m, torch.nn.BatchNorm2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [
+        (16, 12),
+        (12, 8),
+        (8, 4),
+        (4, 5),
+    ]
+    assert len(norms) == 3
+    for index, norm in enumerate(norms):
+        norm.running_mean.fill_(0.1 * index)
+        norm.running_var.fill_(1.0 + index)
+    fusion.eval()
+    out = torch.cat(feature_maps, 1)
+    for position, conv in enumerate(convs):
+        out = F.conv2d(out, conv.weight, conv.bias)
+        if position < 3:
+            norm = norms[position]
+            out = (out - norm.running_mean[:, None, None]) / torch.sqrt(
+                norm.running_var[:, None, None] + norm.eps
+            )
+            out = F.relu(out * norm.weight[:, None, None])
+    torch.testing.assert_close(fusion(feature_maps), out)
+
+
+def test_progressive_conv_of_two_modalities_halves_then_projects():
+    fusion = ModalityFusion(4, 2, mode='progressive_conv')
+    convs = [m for m in fusion.project if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(8, 4), (4, 4)]
+    assert fusion(maps(2)).shape == (2, 4, 3, 3)

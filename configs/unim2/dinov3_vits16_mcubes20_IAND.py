@@ -1,0 +1,17 @@
+# MCubeS "IAND": RGB + aolp, nir, dolp (UniM2 CMCS + CMH, progressive
+# fusion in this order); see ./_dinov3_vits16_mcubes20.py for where the
+# numbers come from.
+_base_ = './_dinov3_vits16_mcubes20.py'
+model = dict(
+    decode_head=dict(
+        modalities=('aolp', 'nir', 'dolp'),
+        loss_cmcs=dict(
+            modalities=dict(
+                image={{_base_.image_cmcs}},
+                aolp={{_base_.auxiliary_cmcs}},
+                nir={{_base_.auxiliary_cmcs}},
+                dolp={{_base_.auxiliary_cmcs}},
+            )
+        ),
+    )
+)

@@ -1,0 +1,16 @@
+# MCubeS "IND": RGB + nir, dolp (UniM2 CMCS + CMH, progressive
+# fusion in this order); see ./_dinov3_vits16_mcubes20.py for where the
+# numbers come from.
+_base_ = './_dinov3_vits16_mcubes20.py'
+model = dict(
+    decode_head=dict(
+        modalities=('nir', 'dolp'),
+        loss_cmcs=dict(
+            modalities=dict(
+                image={{_base_.image_cmcs}},
+                nir={{_base_.auxiliary_cmcs}},
+                dolp={{_base_.auxiliary_cmcs}},
+            )
+        ),
+    )
+)
