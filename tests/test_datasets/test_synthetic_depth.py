@@ -17,7 +17,10 @@ CAR = SYNTHETIC_CLASSES.index('car')
 
 def test_deterministic_16_bit_min_max():
     _, labels = generate_scene(0, 5, 64)
-    first, second = synthetic_depth(labels, 0, 5), synthetic_depth(labels, 0, 5)
+    first, second = (
+        synthetic_depth(labels, 0, 5),
+        synthetic_depth(labels, 0, 5),
+    )
     assert first.dtype == np.uint16 and np.array_equal(first, second)
     assert first.min() == 0 and first.max() == 65535
     assert not np.array_equal(first, synthetic_depth(labels, 0, 6))

@@ -1,6 +1,6 @@
-# cocostuff27 with KNN pairs (./cocostuff27_knn.py) and a Depth Anything V2 depth map
-# stacked onto every image (./depth_anything_v2.py), for MSSSeg: make the
-# maps of the training and evaluation images with
+# cocostuff27 with KNN pairs (./cocostuff27_knn.py) and a Depth Anything V2
+# depth map stacked onto every image (./depth_anything_v2.py), for MSSSeg:
+# make the maps of the training and evaluation images with
 #   python tools/precompute_depth.py CONFIG
 _base_ = ['./cocostuff27_knn.py', './depth_anything_v2.py']
 train_dataloader = dict(

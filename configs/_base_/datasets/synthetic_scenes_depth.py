@@ -24,7 +24,9 @@ test_pipeline = [
 train_dataloader = dict(
     dataset=dict(depth_map_dir='depth', pipeline=train_pipeline)
 )
-val_dataloader = dict(dataset=dict(depth_map_dir='depth', pipeline=test_pipeline))
+val_dataloader = dict(
+    dataset=dict(depth_map_dir='depth', pipeline=test_pipeline)
+)
 test_dataloader = dict(
     dataset=dict(depth_map_dir='depth', pipeline=test_pipeline)
 )

@@ -14,7 +14,8 @@
 _base_ = ['./uss_dino_vits8.py']
 model = dict(
     data_preprocessor=dict(
-        size=(224, 224), aux_channels=[dict(name='depth', mean=[0.0], std=[1.0])]
+        size=(224, 224),
+        aux_channels=[dict(name='depth', mean=[0.0], std=[1.0])],
     ),
     backbone_grad=True,
     view_generators=dict(structaug=dict(type='StructAug', adversarial=True)),
