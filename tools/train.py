@@ -67,7 +67,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--select-by',
         help='keep the best checkpoint by this label-free score '
-        '(e.g. affinity; overrides the config\'s label_free_selection)',
+        "(e.g. affinity; overrides the config's label_free_selection)",
     )
     parser.add_argument(
         '--cfg-options',
