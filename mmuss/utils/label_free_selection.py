@@ -194,6 +194,32 @@ def evaluation_config(
     return cfg
 
 
+def load_model_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
+    """Load ``checkpoint`` into ``model``: every weight must match, as
+    ``tools/test.py`` requires; a missing extra state (a module state
+    added after the checkpoint was saved, e.g. the cluster-to-class
+    mapping) starts empty instead of failing.
+
+    Raises:
+        ValueError: Naming the checkpoint and the missing or unexpected
+            weights.
+    """
+    from mmuss.engine.hooks.checkpoint_check_hook import compare_state_keys
+
+    saved = load_checkpoint(
+        model, checkpoint, map_location='cpu', strict=False
+    )
+    state = saved.get('state_dict', saved)
+    missing, _, unexpected = compare_state_keys(
+        model.state_dict().keys(), state.keys()
+    )
+    if missing or unexpected:
+        raise ValueError(
+            f'{checkpoint} does not fit {type(model).__name__}: missing '
+            f'{missing[:5]}, unexpected {unexpected[:5]}'
+        )
+
+
 def evaluate_checkpoint(
     cfg: Config,
     checkpoint: str,
@@ -222,7 +248,7 @@ def evaluate_checkpoint(
     model_cfg.test_cfg = test_cfg
     model = MODELS.build(model_cfg)
     model.init_weights()
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    load_model_checkpoint(model, checkpoint)
     model.to(device).eval()
     loader = Runner.build_dataloader(cfg.val_dataloader)
     built = [METRICS.build(m) for m in metrics]

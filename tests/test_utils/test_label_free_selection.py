@@ -79,3 +79,31 @@ def test_training_keeps_the_best_checkpoint_by_the_score(tmp_path):
     assert len(best) == 1
     scores = runner.message_hub.get_info('best_score')
     assert 0 <= scores <= 1
+
+
+def test_checkpoints_without_a_later_extra_state_load(tmp_path):
+    """A checkpoint saved before the model gained an extra state (the
+    cluster mapping) loads; a missing weight is refused, naming it."""
+    import pytest
+    import torch
+    from helpers import tiny_segmentor_cfg
+    from mmseg.registry import MODELS
+
+    from mmuss.utils.label_free_selection import load_model_checkpoint
+
+    model = MODELS.build(tiny_segmentor_cfg())
+    state = {
+        k: v
+        for k, v in model.state_dict().items()
+        if not k.endswith('_extra_state')
+    }
+    old = tmp_path / 'old.pth'
+    torch.save(dict(state_dict=state), old)
+    fresh = MODELS.build(tiny_segmentor_cfg())
+    load_model_checkpoint(fresh, str(old))
+    key = 'linear_probe.classifier.weight'
+    torch.testing.assert_close(fresh.state_dict()[key], state[key])
+    state.pop(key)
+    torch.save(dict(state_dict=state), tmp_path / 'broken.pth')
+    with pytest.raises(ValueError, match='broken.pth.*linear_probe'):
+        load_model_checkpoint(fresh, str(tmp_path / 'broken.pth'))
