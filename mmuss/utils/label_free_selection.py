@@ -205,13 +205,15 @@ def load_model_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
             weights.
     """
     from mmuss.engine.hooks.checkpoint_check_hook import compare_state_keys
+    from mmuss.models.utils import upgrade_legacy_state
 
     saved = load_checkpoint(
         model, checkpoint, map_location='cpu', strict=False
     )
     state = saved.get('state_dict', saved)
+    state = {re.sub(r'^module\.', '', key): v for key, v in state.items()}
     missing, _, unexpected = compare_state_keys(
-        model.state_dict().keys(), state.keys()
+        model.state_dict().keys(), upgrade_legacy_state(model, state).keys()
     )
     if missing or unexpected:
         raise ValueError(

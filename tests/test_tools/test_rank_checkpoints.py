@@ -106,6 +106,14 @@ def test_evidence_table_hand_computed():
     # last checkpoints a2 (2, 20), b2 (4, 30): fewer than 3 -> NaN
     assert math.isnan(row['last_checkpoints'])
     assert row['within_run'] == '1/2' and row['checkpoints'] == 4
+    # the score ranks b2 (30) first, the best is c1's 50 but c1 has no
+    # score: among finite ones the best is b1's 40
+    assert row['regret_all'] == pytest.approx(10.0)
+    assert row['regret_last'] == pytest.approx(0.0)  # b2 (30) over a2 (20)
+    # a subset of the records: score ranks 2, 3, 1, mIoU ranks 3, 2, 1
+    (row,) = tool.evidence_table(results, 'val', ['b1', 'b2', 'a2'])
+    assert row['all_checkpoints'] == pytest.approx(0.5)
+    assert row['regret_all'] == 10.0 and row['checkpoints'] == 3
 
 
 def test_evidence_tool_on_a_run(run_dir, capsys):
@@ -121,7 +129,11 @@ def test_evidence_tool_on_a_run(run_dir, capsys):
         + RANK_ARGS
     )
     scores = {row['score'] for row in tables['val']}
-    assert {'label_free/affinity', 'label_free/objective'} <= scores
+    assert {
+        'label_free/affinity',
+        'label_free/objective',
+        'label_free/probe_agreement',
+    } <= scores
     saved = json.loads((run_dir / 'evidence.json').read_text())
     first = next(iter(saved['checkpoints'].values()))
     assert 'mIoU' in first['splits']['val']

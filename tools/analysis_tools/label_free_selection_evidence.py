@@ -15,9 +15,15 @@ the validation samples lack what the head's loss reads) and, apart, with
 :class:`HungarianIoUMetric`, the only place labels are read. Per split and
 score the table gives the Spearman correlation (``scipy.stats.spearmanr``)
 over all checkpoints, over the last checkpoint of each run (across
-configs and seeds), and the share of runs with several checkpoints where
-the score's best checkpoint is the mIoU's best. Results are written to
-``--out`` atomically after every checkpoint; a rerun resumes.
+configs and seeds), the regret of selecting by the score (the best
+mIoU minus the mIoU of the checkpoint, or run, the score ranks first) and
+the share of runs with several checkpoints where the score's best
+checkpoint is the mIoU's best. Results are written to ``--out``
+atomically after every checkpoint; a rerun resumes, and the tables cover
+the entries named on the command line only, so a subset of a finished
+``--out`` (e.g. one hyperparameter sweep) is tabulated without
+evaluating again. A checkpoint already in ``--out`` is not evaluated
+again whatever the options: delete it from the file to recompute.
 """
 
 import argparse
@@ -109,13 +115,31 @@ def within_run_hits(records: List[dict], key: str) -> tuple:
     return hits, total
 
 
-def evidence_table(results: dict, split: str) -> List[dict]:
-    """One row per label-free score: Spearman over all checkpoints, over
-    the runs' last checkpoints, and within-run picks."""
+def selection_regret(values: List[float], miou: List[float]) -> float:
+    """The best mIoU minus the mIoU of the item the score ranks first
+    (among items with a finite score); 0 when the score picks the best."""
+    finite = [(v, m) for v, m in zip(values, miou) if math.isfinite(v)]
+    if not finite:
+        return float('nan')
+    picked = max(finite, key=lambda pair: pair[0])[1]
+    return float(max(m for _, m in finite) - picked)
+
+
+def evidence_table(
+    results: dict, split: str, checkpoints: Optional[List[str]] = None
+) -> List[dict]:
+    """One row per label-free score: Spearman and regret over all
+    checkpoints and over the runs' last checkpoints, and within-run
+    picks; over ``checkpoints`` (default: every one in ``results``)."""
+    names = results if checkpoints is None else checkpoints
     records = [
-        dict(run=r['run'], order=r['order'], scores=r['splits'][split])
-        for r in results.values()
-        if split in r['splits']
+        dict(
+            run=results[name]['run'],
+            order=results[name]['order'],
+            scores=results[name]['splits'][split],
+        )
+        for name in names
+        if split in results[name]['splits']
     ]
     if not records:
         return []
@@ -126,21 +150,27 @@ def evidence_table(results: dict, split: str) -> List[dict]:
             or record['order'] > last[record['run']]['order']
         ):
             last[record['run']] = record
-    keys = sorted(k for k in records[0]['scores'] if k != 'mIoU')
+    keys = sorted(
+        set.intersection(*(set(r['scores']) for r in records)) - {'mIoU'}
+    )
     rows = []
     for key in keys:
         hits, runs = within_run_hits(records, key)
+        every = (
+            [r['scores'][key] for r in records],
+            [r['scores']['mIoU'] for r in records],
+        )
+        lasts = (
+            [r['scores'][key] for r in last.values()],
+            [r['scores']['mIoU'] for r in last.values()],
+        )
         rows.append(
             dict(
                 score=key,
-                all_checkpoints=spearman(
-                    [r['scores'][key] for r in records],
-                    [r['scores']['mIoU'] for r in records],
-                ),
-                last_checkpoints=spearman(
-                    [r['scores'][key] for r in last.values()],
-                    [r['scores']['mIoU'] for r in last.values()],
-                ),
+                all_checkpoints=spearman(*every),
+                last_checkpoints=spearman(*lasts),
+                regret_all=selection_regret(*every),
+                regret_last=selection_regret(*lasts),
                 within_run=f'{hits}/{runs}',
                 checkpoints=sum(
                     math.isfinite(r['scores'][key]) for r in records
@@ -154,12 +184,14 @@ def print_table(rows: List[dict], split: str) -> None:
     print(
         f'\nsplit {split}: Spearman rho with mIoU\n'
         '| score | all checkpoints | last checkpoint per run | '
-        'within run (best picked) | n |\n|---|---|---|---|---|'
+        'regret: all | regret: last | within run (best picked) | n |\n'
+        '|---|---|---|---|---|---|---|'
     )
     for row in rows:
         print(
             f'| {row["score"]} | {row["all_checkpoints"]:.2f} | '
-            f'{row["last_checkpoints"]:.2f} | {row["within_run"]} | '
+            f'{row["last_checkpoints"]:.2f} | {row["regret_all"]:.2f} | '
+            f'{row["regret_last"]:.2f} | {row["within_run"]} | '
             f'{row["checkpoints"]} |'
         )
 
@@ -169,10 +201,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, List[dict]]:
     args = parse_args(argv)
     init_default_scope('mmseg')
     results = load_results(args.out)
+    named = []
     for entry in args.entries:
         for order, (config, checkpoint) in enumerate(
             discover_checkpoints(entry)
         ):
+            named.append(checkpoint)
             record = results.setdefault(
                 checkpoint,
                 dict(
@@ -189,14 +223,19 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, List[dict]]:
                     config, checkpoint, split, args
                 )
                 save_results(args.out, results)
-    tables = {split: evidence_table(results, split) for split in args.splits}
+    named = list(dict.fromkeys(named))
+    tables = {
+        split: evidence_table(results, split, named) for split in args.splits
+    }
     for split, rows in tables.items():
         print_table(rows, split)
     finite = [
-        r['splits'][s]['mIoU'] for r in results.values() for s in r['splits']
+        results[name]['splits'][s]['mIoU']
+        for name in named
+        for s in results[name]['splits']
     ]
     print(
-        f'\n{len(results)} checkpoints, mIoU {np.min(finite):.2f}-'
+        f'\n{len(named)} checkpoints, mIoU {np.min(finite):.2f}-'
         f'{np.max(finite):.2f} ({SCORE_PREFIX} scores: higher is better)'
     )
     return tables

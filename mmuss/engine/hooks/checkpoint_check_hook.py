@@ -12,6 +12,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 
+from mmuss.models.utils.legacy_state import upgrade_legacy_state
+
 #: Key suffix of module state that is not a weight (e.g. the cluster
 #: probe's seed bank); its absence is reported, not an error.
 EXTRA_STATE_SUFFIX = '._extra_state'
@@ -180,6 +182,7 @@ class CheckpointCheckHook(Hook):
         )
         state = checkpoint.get('state_dict', checkpoint)
         state = {re.sub(r'^module\.', '', key): v for key, v in state.items()}
+        upgrade_legacy_state(model, state)
         model_state = model.state_dict()
         missing, missing_extra, unexpected = compare_state_keys(
             model_state.keys(), state.keys()

@@ -15,6 +15,7 @@ from .label_free_scores import (
     cosine_silhouette,
     fixed_pixel_sample,
     matched_agreement,
+    probe_seed_agreement,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     'affinity_pair_counts',
     'cosine_kmeans_objective',
     'cosine_silhouette',
+    'probe_seed_agreement',
     'fixed_pixel_sample',
     'matched_agreement',
 ]

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmuss.models.probes.cluster_probe import spherical_kmeans
+
 from .hungarian import hungarian_assignment
 
 
@@ -135,6 +137,55 @@ def matched_agreement(hist: np.ndarray) -> float:
     assignment = hungarian_assignment(hist)
     rows = np.arange(len(assignment))
     return float(hist[rows, assignment].sum() / total)
+
+
+def probe_seed_agreement(
+    points: Tensor,
+    num_clusters: int,
+    seeds: Tuple[int, int] = (0, 1),
+    restarts: int = 1,
+    iters: int = 20,
+) -> float:
+    """Agreement between two cluster probes fitted with different seeds
+    on the same codes, Hungarian-matched.
+
+    Each probe is a cosine k-means of the codes (k-means++ seeding, Lloyd
+    iterations: :func:`~mmuss.models.probes.cluster_probe.
+    spherical_kmeans`) with ``num_clusters`` centres and its own seed; the
+    two partitions of the points are compared with
+    :func:`matched_agreement`. Issue 20 names "agreement between two probe
+    seeds"; the probes here are refitted on the validation codes (k-means
+    is the probe STEGO's cluster probe trains towards) so that no second
+    training run is needed.
+
+    Rewards codes whose K-cluster structure is unambiguous: every seeding
+    finds the same partition. Fooled by collapsed codes (identical points
+    fall into one cluster for every seed: 1) and by a structure of another
+    number of clusters than K that happens to be stable; blind to whether
+    the stable clusters are classes.
+
+    Args:
+        points (Tensor): (N, D) code vectors.
+        num_clusters (int): Centres of each probe (the model's K).
+        seeds (tuple[int, int]): The two probes' seeds. Defaults to (0, 1).
+        restarts (int): k-means++ seedings per probe (the best kept); one
+            by default, so each probe is one seeded run. Defaults to 1.
+        iters (int): Lloyd iterations. Defaults to 20.
+
+    Returns:
+        float: In [0, 1].
+    """
+    points = F.normalize(points.float(), dim=1)
+    partitions = []
+    for seed in seeds:
+        generator = torch.Generator().manual_seed(int(seed))
+        centres = spherical_kmeans(
+            points, num_clusters, restarts, iters, generator
+        )
+        partitions.append((points @ centres.T).argmax(dim=1))
+    hist = np.zeros((num_clusters, num_clusters), dtype=np.int64)
+    np.add.at(hist, (partitions[0].numpy(), partitions[1].numpy()), 1)
+    return matched_agreement(hist)
 
 
 def affinity_pair_counts(

@@ -16,6 +16,7 @@ from mmuss.evaluation.functional import (
     cosine_silhouette,
     fixed_pixel_sample,
     matched_agreement,
+    probe_seed_agreement,
 )
 
 #: The scores, all "higher is better".
@@ -25,6 +26,7 @@ LABEL_FREE_SCORES = (
     'silhouette',
     'agreement',
     'affinity',
+    'probe_agreement',
 )
 
 
@@ -59,6 +61,10 @@ class LabelFreeScoreMetric(BaseMetric):
     - ``affinity``: :func:`affinity_agreement` with the frozen features'
       cosine affinity, pairs within each image's pixel sample, counts summed
       over the set.
+    - ``probe_agreement``: :func:`probe_seed_agreement` of two cosine
+      k-means probes (seeds ``seed`` and ``seed + 1``, K the model's
+      clusters) fitted on the codes of the pixel sample (at most
+      ``max_probe_points`` of them, a fixed subset).
 
     Args:
         scores (Sequence[str]): Scores to report. Defaults to all.
@@ -68,6 +74,8 @@ class LabelFreeScoreMetric(BaseMetric):
             cost). Defaults to 2048.
         affinity_quantile (float): Share of the pixel pairs counted as high
             (and as low) affinity. Defaults to 0.1.
+        max_probe_points (int): Points the two probes of
+            ``probe_agreement`` are fitted on. Defaults to 4096.
         seed (int): Seed of the pixel samples. Defaults to 0.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str): Prefix of the metric names. Defaults to
@@ -82,6 +90,7 @@ class LabelFreeScoreMetric(BaseMetric):
         pixels_per_image: int = 128,
         max_silhouette_points: int = 2048,
         affinity_quantile: float = 0.1,
+        max_probe_points: int = 4096,
         seed: int = 0,
         collect_device: str = 'cpu',
         prefix: str | None = None,
@@ -102,6 +111,7 @@ class LabelFreeScoreMetric(BaseMetric):
         self.pixels_per_image = pixels_per_image
         self.max_silhouette_points = max_silhouette_points
         self.affinity_quantile = affinity_quantile
+        self.max_probe_points = max_probe_points
         self.seed = seed
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
@@ -145,6 +155,7 @@ class LabelFreeScoreMetric(BaseMetric):
                 )
             ),
             objective=float(outputs['objective']),
+            num_clusters=num_clusters,
         )
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -170,6 +181,15 @@ class LabelFreeScoreMetric(BaseMetric):
         if 'affinity' in self.scores:
             counts = np.sum([r['pair_counts'] for r in results], axis=0)
             metrics['affinity'] = affinity_agreement(*counts.tolist())
+        if 'probe_agreement' in self.scores:
+            subset = fixed_pixel_sample(
+                len(points), self.max_probe_points, self.seed
+            )
+            metrics['probe_agreement'] = probe_seed_agreement(
+                points[subset],
+                results[0]['num_clusters'],
+                seeds=(self.seed, self.seed + 1),
+            )
         return metrics
 
     @staticmethod

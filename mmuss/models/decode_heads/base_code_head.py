@@ -64,6 +64,12 @@ class BaseCodeHead(BaseDecodeHead, metaclass=ABCMeta):
     required_views: Tuple[str, ...] = ()
     required_inputs: Tuple[str, ...] = ()
     required_modalities: Tuple[str, ...] = ()
+    #: How the label-free held-out objective (issue 20) stands in for a
+    #: data-sample view the validation samples lack: ``{field: rule}``
+    #: with the rules of ``test_cfg.selection.missing_views``
+    #: (``'nearest'`` other image, for KNN positives, the default;
+    #: ``'self'``, the image itself, for augmented copies).
+    view_stand_ins: Dict[str, str] = {}
     #: True for a head whose prediction needs more than its codes (the
     #: inputs it declares, e.g. MSSSeg's depth through its decoder): with
     #: ``cluster_source='head'`` the segmentor then asks it for

@@ -16,9 +16,20 @@ from ..probes.cluster_probe import (
     kmeans_plus_plus_seeds,
 )
 from ..utils.ema_prototypes import EMAPrototypes
+from ..utils.legacy_state import rename_legacy_keys
 from ..utils.primaps import principal_mask_proposals
 from .base_code_head import BaseCodeHead
 from .head_inputs import HeadInputs
+
+#: Prototype keys of checkpoints saved before the prototypes moved into
+#: :class:`EMAPrototypes`, and where they are now.
+LEGACY_PROTOTYPE_KEYS = {
+    'student': 'prototypes.student',
+    'teacher': 'prototypes.teacher',
+    'student_gain': 'prototypes.student_gain',
+    'teacher_gain': 'prototypes.teacher_gain',
+    'ema_updates': 'prototypes.updates',
+}
 
 
 @MODELS.register_module()
@@ -89,6 +100,9 @@ class PrimapsHead(BaseCodeHead):
         student_view (str): Data-sample field of the augmented image.
         mask_field (str): Data-sample field of the proposals.
         online_proposals (bool): Compute the proposals from the features.
+            In eval mode (the label-free held-out objective of issue 20)
+            samples without precomputed proposals get on-line ones
+            whatever this is: validation pipelines seldom load them.
         psi (float): Threshold of Eq. 6 for the on-line proposals; also the
             default of ``tools/precompute_primaps.py``. Defaults to 0.4.
         kmeans_reseed_interval (int): During the k-means phase, every this
@@ -180,6 +194,12 @@ class PrimapsHead(BaseCodeHead):
         )
 
     @property
+    def view_stand_ins(self) -> Dict[str, str]:
+        """The student view is an augmented copy of the image: the
+        held-out objective uses the image itself when it is missing."""
+        return {self.student_view: 'self'}
+
+    @property
     def required_views(self) -> tuple:
         """The student view, from the first EM step on: the k-means phase
         does not use it, so its backbone pass is skipped (as upstream, whose
@@ -192,6 +212,16 @@ class PrimapsHead(BaseCodeHead):
     @property
     def num_clusters(self) -> int:
         return self.num_prototypes
+
+    #: Older checkpoints' prototype keys (see ``legacy_state``).
+    legacy_state_keys = LEGACY_PROTOTYPE_KEYS
+
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
+        """Load, first renaming the prototype keys of checkpoints saved
+        before :class:`EMAPrototypes` held them, so older runs still
+        load."""
+        rename_legacy_keys(state_dict, prefix, self.legacy_state_keys)
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def init_weights(self) -> None:
         """Initialise, then load the frozen feature head's checkpoint."""
@@ -361,13 +391,13 @@ class PrimapsHead(BaseCodeHead):
     ) -> Tensor:
         """(B, H, W) mask ids: precomputed, or on-line from the backbone
         features (at feature resolution, without CRF)."""
-        if self.online_proposals:
+        missing = [s for s in batch_data_samples if self.mask_field not in s]
+        if self.online_proposals or (missing and not self.training):
             with torch.no_grad():
                 ids = principal_mask_proposals(
                     self._transform_inputs(inputs), psi=self.psi
                 )
             return torch.where(ids == 0, self.ignore_index, ids)
-        missing = [s for s in batch_data_samples if self.mask_field not in s]
         if missing:
             raise ValueError(
                 f'PrimapsHead needs "{self.mask_field}" in every training '

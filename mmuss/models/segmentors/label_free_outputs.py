@@ -16,7 +16,7 @@ before anything here runs):
   (``loss_by_codes``, summed over its terms) on the sample's batch.
 """
 
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -30,11 +30,14 @@ from mmuss.models.utils import strip_ground_truth
 #: segmentor's view generators (mapped back by their ``invert``).
 BUILTIN_VIEWS = ('flip', 'photometric')
 
+#: Stand-ins for a data-sample view the validation samples lack.
+MISSING_VIEW_RULES = ('nearest', 'self', 'error')
+
 #: Defaults of ``test_cfg.selection``.
 SELECTION_DEFAULTS = dict(
     views=('flip', 'photometric'),
     objective=True,
-    missing_views='nearest',
+    missing_views=None,
     contrast=0.8,
     brightness=10.0,
     seed=0,
@@ -86,11 +89,16 @@ class LabelFreeOutputsMixin:
       restored afterwards (losses that update EMA state in place leave no
       trace) and the random state is forked with ``seed``, so the value
       is reproducible. Defaults to True.
-    - ``missing_views`` (str): a head's ``required_views`` that the
-      validation samples do not carry (e.g. STEGO's ``knn_img``):
-      ``'nearest'`` uses each image's most similar other image of the
-      batch (:func:`nearest_in_batch`), ``'error'`` refuses. Defaults to
-      ``'nearest'``.
+    - ``missing_views`` (str | dict): a head's ``required_views`` that
+      the validation samples do not carry: ``'nearest'`` uses each image's
+      most similar other image of the batch (:func:`nearest_in_batch`; a
+      stand-in for a KNN positive such as STEGO's ``knn_img``),
+      ``'self'`` the image itself (a stand-in for an augmented view such
+      as PriMaPs' ``student_img``: the identity augmentation),
+      ``'error'`` refuses. A dict gives a rule per field. The stand-in
+      carries the modality features of its image too (heads with
+      ``required_modalities``, e.g. UniM2). Defaults to None: the head's
+      ``view_stand_ins``, ``'nearest'`` for the fields it does not name.
     - ``seed`` (int): Seed of the random views and of the objective's
       random draws. Defaults to 0.
     """
@@ -118,11 +126,7 @@ class LabelFreeOutputsMixin:
                 f'built in {BUILTIN_VIEWS} nor in view_generators '
                 f'({list(self.view_generators)})'
             )
-        if options['missing_views'] not in ('nearest', 'error'):
-            raise ValueError(
-                'test_cfg.selection.missing_views must be "nearest" or '
-                f'"error", got {options["missing_views"]!r}'
-            )
+        check_missing_views(options['missing_views'])
         options['views'] = views
         return options
 
@@ -238,7 +242,7 @@ class LabelFreeOutputsMixin:
     ) -> HeadInputs:
         """What ``loss_by_codes`` reads, made from a validation batch (as
         :meth:`training_head_inputs`, with missing sample views replaced
-        per ``missing_views``)."""
+        per ``missing_views``, their modality features included)."""
         images = self.image_inputs(inputs)
         feats = self.extract_feat(images)
         head_inputs = self.head_inputs(
@@ -246,10 +250,18 @@ class LabelFreeOutputsMixin:
         )
         head_inputs.data_samples = samples
         head_inputs.train_cfg = self.train_cfg
-        head_inputs.views = {
-            field: self._held_out_view(field, inputs, samples, feats, options)
-            for field in self.decode_head.required_views
-        }
+        for field in self.decode_head.required_views:
+            if field in self.view_generators:
+                head_inputs.views[field] = self.generated_view_features(
+                    field, inputs
+                )
+                continue
+            view_feats, view_modalities = self._held_out_view(
+                field, inputs, samples, head_inputs, options
+            )
+            head_inputs.views[field] = view_feats
+            if self.decode_head.required_modalities:
+                head_inputs.view_modality_feats[field] = view_modalities
         return head_inputs
 
     def _held_out_view(
@@ -257,24 +269,71 @@ class LabelFreeOutputsMixin:
         field: str,
         inputs: Tensor,
         samples: SampleList,
-        feats: List[Tensor],
+        head_inputs: HeadInputs,
         options: dict,
-    ) -> List[Tensor]:
-        if field in self.view_generators:
-            return self.generated_view_features(field, inputs)
+    ) -> Tuple[List[Tensor], Dict[str, List[Tensor]]]:
+        """Features and modality features of the data-sample view
+        ``field``: the samples' own when they carry it, else the stand-in
+        of ``missing_views``."""
         if all(field in sample for sample in samples):
-            return self.view_features(
-                samples, field, self.image_inputs(inputs)
+            images = self.image_inputs(inputs)
+            return (
+                self.view_features(samples, field, images),
+                self.view_modality_features(samples, field, inputs),
             )
-        if options['missing_views'] == 'error':
+        stand_in = missing_view_rule(
+            options['missing_views'], field, self.decode_head.view_stand_ins
+        )
+        if stand_in == 'error':
             raise ValueError(
                 f'{type(self.decode_head).__name__} needs "{field}" in the '
                 'validation samples for its objective; load it in the '
                 'validation pipeline or set test_cfg.selection.'
-                'missing_views="nearest"'
+                'missing_views to "nearest" or "self"'
             )
-        order = nearest_in_batch(feats[-1])
-        return [feat[order] for feat in feats]
+        modalities = head_inputs.modality_feats
+        if stand_in == 'self':
+            return head_inputs.feats, modalities
+        order = nearest_in_batch(head_inputs.feats[-1])
+        return _reordered(head_inputs.feats, order), {
+            name: _reordered(feats, order)
+            for name, feats in modalities.items()
+        }
+
+
+def check_missing_views(missing_views) -> None:
+    """Raise a ValueError naming the value unless ``missing_views`` is
+    None, a rule of :data:`MISSING_VIEW_RULES` or a dict of them."""
+    if missing_views is None:
+        return
+    rules = (
+        [missing_views]
+        if isinstance(missing_views, str)
+        else list(dict(missing_views).values())
+    )
+    bad = [rule for rule in rules if rule not in MISSING_VIEW_RULES]
+    if bad:
+        raise ValueError(
+            f'test_cfg.selection.missing_views must be one of '
+            f'{MISSING_VIEW_RULES} or a dict of them, got {missing_views!r}'
+        )
+
+
+def missing_view_rule(
+    missing_views, field: str, head_stand_ins: Dict[str, str]
+) -> str:
+    """The stand-in rule of a missing data-sample view: ``missing_views``
+    is one rule for every view, a dict ``{field: rule}`` or None; a field
+    it does not name gets the head's rule (``head_stand_ins``), else
+    ``'nearest'``."""
+    if isinstance(missing_views, str):
+        return missing_views
+    rules = {**dict(head_stand_ins), **dict(missing_views or {})}
+    return rules.get(field, 'nearest')
+
+
+def _reordered(feats: List[Tensor], order: Tensor) -> List[Tensor]:
+    return [feat[order] for feat in feats]
 
 
 def _summed_losses(losses: Dict[str, Tensor]) -> float:

@@ -85,6 +85,7 @@ from .geodesic_morphology import (
 )
 from .gradient_scaling import scale_gradient
 from .ground_truth import strip_ground_truth
+from .legacy_state import rename_legacy_keys, upgrade_legacy_state
 from .moco_checkpoint import (
     compare_with_resnet,
     moco_training_state,
@@ -119,6 +120,8 @@ from .primaps import (
 )
 
 __all__ = [
+    'rename_legacy_keys',
+    'upgrade_legacy_state',
     'BOX_SIZE_PRESETS',
     'box_count_signature',
     'box_counting_dimension',

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from mmuss.evaluation.functional import (
@@ -13,7 +14,9 @@ from mmuss.evaluation.functional import (
     cosine_silhouette,
     fixed_pixel_sample,
     matched_agreement,
+    probe_seed_agreement,
 )
+from mmuss.models.probes.cluster_probe import spherical_kmeans
 
 
 def test_kmeans_objective_hand_computed():
@@ -94,3 +97,32 @@ def test_fixed_pixel_sample_depends_on_seed_only():
     assert not torch.equal(first, fixed_pixel_sample(100, 10, seed=4))
     assert len(first.unique()) == 10 and first.max() < 100
     assert torch.equal(fixed_pixel_sample(5, 10, seed=0), torch.arange(5))
+
+
+def test_probe_seed_agreement_is_one_on_separated_clusters():
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.eye(4)
+    points = centres.repeat_interleave(25, dim=0)
+    points = points + 0.05 * torch.randn(100, 4, generator=generator)
+    for seeds in [(0, 1), (3, 7)]:
+        assert probe_seed_agreement(points, 4, seeds) == 1.0
+    # collapsed codes fool it, as documented
+    assert probe_seed_agreement(torch.ones(50, 4), 3) == 1.0
+
+
+def test_probe_seed_agreement_matches_scipy_matching_on_ambiguous_codes():
+    # points spread evenly on a circle have no 5-cluster structure: the two
+    # seeds cut it differently
+    angles = torch.linspace(0, 2 * math.pi, 201)[:-1]
+    points = torch.stack([angles.cos(), angles.sin()], dim=1)
+    score = probe_seed_agreement(points, 5, (0, 1))
+    partitions = []
+    for seed in (0, 1):
+        generator = torch.Generator().manual_seed(seed)
+        centres = spherical_kmeans(points, 5, 1, 20, generator)
+        partitions.append((points @ centres.T).argmax(dim=1).numpy())
+    hist = np.zeros((5, 5))
+    np.add.at(hist, tuple(partitions), 1)
+    rows, cols = linear_sum_assignment(-hist)
+    assert score == pytest.approx(hist[rows, cols].sum() / 200)
+    assert 0.2 <= score < 1.0

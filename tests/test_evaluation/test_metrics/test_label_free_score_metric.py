@@ -55,6 +55,8 @@ def test_hand_computed_scores():
     # features follow the clusters exactly: every high-affinity pair is in
     # one cluster, every low-affinity pair in two
     assert scores['label_free/affinity'] == pytest.approx(1.0)
+    # three identical code directions: every probe seed finds them
+    assert scores['label_free/probe_agreement'] == 1.0
 
 
 def test_collapsed_prediction_scores_half_on_affinity():
@@ -65,6 +67,7 @@ def test_collapsed_prediction_scores_half_on_affinity():
     assert scores['label_free/agreement'] == 1.0  # fooled, as documented
     assert scores['label_free/affinity'] == pytest.approx(0.5)
     assert scores['label_free/silhouette'] == 0.0
+    assert scores['label_free/probe_agreement'] == 1.0  # fooled too
 
 
 def test_labels_are_never_read():

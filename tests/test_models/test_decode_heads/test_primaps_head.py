@@ -7,6 +7,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
 from mmuss.models.decode_heads import HeadInputs, PrimapsHead
+from mmuss.models.utils.primaps import principal_mask_proposals
 
 
 def primaps_samples(num, size, num_classes=3):
@@ -133,19 +134,29 @@ def test_uninitialised_head_and_missing_masks_are_reported():
         )
 
 
-def test_online_proposals_without_precomputed_masks():
-    head = PrimapsHead(in_channels=8, num_prototypes=3, online_proposals=True)
+@pytest.mark.parametrize('online', [True, False])
+def test_online_proposals_without_precomputed_masks(online):
+    torch.manual_seed(0)
+    head = PrimapsHead(
+        in_channels=8, num_prototypes=3, online_proposals=online
+    )
     head.set_prototypes(F.normalize(torch.randn(3, 8), dim=1), 0)
     feats = [torch.randn(2, 8, 4, 4)]
-    losses = head.loss_by_codes(
-        head(feats),
-        HeadInputs(
-            feats,
-            data_samples=make_samples(2, 8, 8, 3),
-            views=dict(student_img=[torch.randn(2, 8, 4, 4)]),
-        ),
+    inputs = HeadInputs(
+        feats,
+        data_samples=make_samples(2, 8, 8, 3),
+        views=dict(student_img=[torch.randn(2, 8, 4, 4)]),
     )
-    assert losses['loss_focal'].isfinite()
+    if not online:  # training refuses, evaluation falls back
+        with pytest.raises(ValueError, match='precompute_primaps.py'):
+            head.loss_by_codes(head(feats), inputs)
+        head.eval()
+    masks = head.proposal_maps(head(feats), feats, inputs.data_samples)
+    expected = principal_mask_proposals(feats[-1], psi=head.psi)
+    torch.testing.assert_close(
+        masks, torch.where(expected == 0, 255, expected)
+    )
+    assert head.loss_by_codes(head(feats), inputs)['loss_focal'].isfinite()
 
 
 def test_orthogonal_use_on_frozen_stego_codes(tmp_path):
@@ -327,3 +338,33 @@ def test_student_view_is_only_required_during_em():
             head(feats), HeadInputs(feats, data_samples=samples, views=views)
         )
     assert needed == [(), (), ('student_img',), ('student_img',)]
+
+
+def test_checkpoints_with_the_legacy_prototype_keys_load():
+    source = PrimapsHead(
+        in_channels=4, num_prototypes=2, prototype_gain='learned'
+    )
+    source.set_prototypes(torch.randn(2, 4), 3)
+    source.prototypes.updates.fill_(7)
+    legacy = {
+        key.replace('prototypes.updates', 'ema_updates').replace(
+            'prototypes.', ''
+        ): value
+        for key, value in source.state_dict().items()
+    }
+    assert 'student' in legacy and 'ema_updates' in legacy
+    target = PrimapsHead(
+        in_channels=4, num_prototypes=2, prototype_gain='learned'
+    )
+    target.load_state_dict(legacy)
+    for key, value in source.state_dict().items():
+        torch.testing.assert_close(target.state_dict()[key], value)
+    # a wrong shape under an old name is still refused
+    legacy['student'] = torch.zeros(3, 4)
+    with pytest.raises(RuntimeError, match='prototypes.student'):
+        target.load_state_dict(legacy)
+
+
+def test_student_view_stands_in_as_the_image_for_the_objective():
+    head = PrimapsHead(in_channels=8, num_prototypes=3, student_view='aug')
+    assert head.view_stand_ins == {'aug': 'self'}

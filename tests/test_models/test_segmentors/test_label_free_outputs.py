@@ -3,6 +3,8 @@ import pytest
 import torch
 from helpers import ProjectionCodeHead, make_samples, tiny_segmentor_cfg
 from mmseg.registry import MODELS
+from route_heads import TwoModalityHead
+from test_modalities_route import modality_batch, modality_model
 
 from mmuss.models.decode_heads import BaseCodeHead
 from mmuss.models.segmentors.label_free_outputs import (
@@ -116,3 +118,67 @@ def test_nearest_in_batch_and_photometric_change_hand_computed():
     expected = torch.tensor([37.5, 117.5, 197.5, 237.5]).reshape(1, 1, 2, 2)
     torch.testing.assert_close(changed[:, :1], expected)
     assert photometric_change(pixels, 2.0, 100.0).max() == 255
+
+
+@pytest.mark.parametrize(
+    'missing_views, head_rule',
+    [(dict(knn_img='self'), None), (None, 'self'), ('self', 'nearest')],
+)
+def test_self_stand_in_per_field_or_declared_by_the_head(
+    missing_views, head_rule
+):
+    model = build(selection=dict(missing_views=missing_views))
+    if head_rule:
+        model.decode_head.view_stand_ins = dict(knn_img=head_rule)
+    results, data = predict(model)
+    with torch.no_grad():
+        feats = model.extract_feat(data['inputs'])
+        codes = model.decode_head(feats)
+    # the view is the image itself: loss_knn is the codes' mean
+    expected = codes.pow(2).mean() + codes.mean()
+    assert results[0].label_free['objective'] == pytest.approx(
+        float(expected), rel=1e-5
+    )
+
+
+def test_bad_stand_in_rules_are_named():
+    with pytest.raises(ValueError, match='nearby'):
+        predict(build(selection=dict(missing_views=dict(knn_img='nearby'))))
+
+
+@MODELS.register_module(force=True)
+class KnnModalityHead(TwoModalityHead):
+    """A two-modality head whose loss reads a KNN view's modality
+    features, as UniM2's does (tests only)."""
+
+    required_views = ('knn_img',)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seen_view_modalities = []
+
+    def loss_by_codes(self, codes, head_inputs):
+        second = head_inputs.view_modality('knn_img', 'colourmap')
+        self.seen_view_modalities.append([f.clone() for f in second])
+        knn = self.fusion([head_inputs.view('knn_img')[-1], second[-1]])
+        return dict(loss_knn=knn.mean())
+
+
+@pytest.mark.parametrize('rule', ['nearest', 'self'])
+def test_stand_in_views_carry_their_modality_features(rule):
+    model = modality_model(
+        head='KnnModalityHead',
+        test_cfg=dict(mode='whole', selection=dict(missing_views=rule)),
+    ).eval()
+    inputs, samples = modality_batch(batch_size=3)
+    with torch.no_grad():
+        results = model.predict(inputs, samples)
+        image = model.backbone(inputs[:, :3])
+        second = model.backbone(inputs[:, 3:])
+    order = nearest_in_batch(image[-1]) if rule == 'nearest' else [0, 1, 2]
+    received = model.decode_head.seen_view_modalities[-1]
+    torch.testing.assert_close(received[-1], second[-1][order])
+    assert all(
+        r.label_free['objective'] == results[0].label_free['objective']
+        for r in results
+    )
