@@ -150,7 +150,7 @@ def discover_checkpoints(entry: str) -> List[Tuple[str, str]]:
         )
     configs = sorted(glob.glob(osp.join(entry, '*.py')))
     checkpoints = sorted(
-        glob.glob(osp.join(entry, '*.pth')), key=_checkpoint_order
+        glob.glob(osp.join(entry, '*.pth')), key=checkpoint_order
     )
     if len(configs) != 1 or not checkpoints:
         raise FileNotFoundError(
@@ -161,7 +161,9 @@ def discover_checkpoints(entry: str) -> List[Tuple[str, str]]:
     return [(configs[0], checkpoint) for checkpoint in checkpoints]
 
 
-def _checkpoint_order(path: str) -> tuple:
+def checkpoint_order(path: str) -> tuple:
+    """Sort key of a checkpoint file: the last number in its name (the
+    iteration or epoch; -1 without one), then the path."""
     numbers = re.findall(r'\d+', osp.basename(path))
     return (int(numbers[-1]) if numbers else -1, path)
 

@@ -39,6 +39,7 @@ from scipy.stats import spearmanr
 from mmuss.utils.label_free_selection import (
     SCORE_PREFIX,
     add_evaluation_arguments,
+    checkpoint_order,
     discover_checkpoints,
     evaluate_checkpoint,
     evaluation_config,
@@ -203,16 +204,14 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, List[dict]]:
     results = load_results(args.out)
     named = []
     for entry in args.entries:
-        for order, (config, checkpoint) in enumerate(
-            discover_checkpoints(entry)
-        ):
+        for config, checkpoint in discover_checkpoints(entry):
             named.append(checkpoint)
             record = results.setdefault(
                 checkpoint,
                 dict(
                     config=config,
                     run=osp.dirname(osp.abspath(checkpoint)),
-                    order=order,
+                    order=checkpoint_order(checkpoint)[0],
                     splits={},
                 ),
             )
