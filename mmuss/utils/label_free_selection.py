@@ -206,16 +206,16 @@ def load_model_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
         ValueError: Naming the checkpoint and the missing or unexpected
             weights.
     """
-    from mmuss.engine.hooks.checkpoint_check_hook import compare_state_keys
-    from mmuss.models.utils import upgrade_legacy_state
+    from mmuss.engine.hooks.checkpoint_check_hook import (
+        checkpoint_model_state,
+        compare_state_keys,
+    )
 
     saved = load_checkpoint(
         model, checkpoint, map_location='cpu', strict=False
     )
-    state = saved.get('state_dict', saved)
-    state = {re.sub(r'^module\.', '', key): v for key, v in state.items()}
     missing, _, unexpected = compare_state_keys(
-        model.state_dict().keys(), upgrade_legacy_state(model, state).keys()
+        model.state_dict().keys(), checkpoint_model_state(model, saved).keys()
     )
     if missing or unexpected:
         raise ValueError(

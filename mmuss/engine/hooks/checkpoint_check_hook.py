@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmseg.registry import HOOKS
+from torch import nn
 
 from mmuss.models.utils.legacy_state import upgrade_legacy_state
 
@@ -85,6 +86,15 @@ def _summarise(keys: Sequence[str], limit: int = 20) -> str:
     shown = ', '.join(keys[:limit])
     more = f' (+{len(keys) - limit} more)' if len(keys) > limit else ''
     return shown + more
+
+
+def checkpoint_model_state(model: nn.Module, checkpoint: dict) -> dict:
+    """A checkpoint's weights as ``model`` names them: its ``state_dict``
+    (or the checkpoint itself) without a ``module.`` prefix, the legacy
+    keys of the model's modules renamed (:func:`upgrade_legacy_state`)."""
+    state = checkpoint.get('state_dict', checkpoint)
+    state = {re.sub(r'^module\.', '', key): v for key, v in state.items()}
+    return upgrade_legacy_state(model, state)
 
 
 def compare_state_keys(
@@ -180,9 +190,7 @@ class CheckpointCheckHook(Hook):
             if is_model_wrapper(runner.model)
             else (runner.model)
         )
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {re.sub(r'^module\.', '', key): v for key, v in state.items()}
-        upgrade_legacy_state(model, state)
+        state = checkpoint_model_state(model, checkpoint)
         model_state = model.state_dict()
         missing, missing_extra, unexpected = compare_state_keys(
             model_state.keys(), state.keys()

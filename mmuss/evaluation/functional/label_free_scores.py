@@ -17,7 +17,7 @@ from torch import Tensor
 
 from mmuss.models.probes.cluster_probe import spherical_kmeans
 
-from .hungarian import hungarian_assignment
+from .hungarian import confusion_matrix, hungarian_assignment
 
 
 def fixed_pixel_sample(num_pixels: int, num_samples: int, seed: int) -> Tensor:
@@ -183,9 +183,8 @@ def probe_seed_agreement(
             points, num_clusters, restarts, iters, generator
         )
         partitions.append((points @ centres.T).argmax(dim=1))
-    hist = np.zeros((num_clusters, num_clusters), dtype=np.int64)
-    np.add.at(hist, (partitions[0].numpy(), partitions[1].numpy()), 1)
-    return matched_agreement(hist)
+    hist = confusion_matrix(*partitions, num_clusters, num_clusters)
+    return matched_agreement(hist.numpy())
 
 
 def affinity_pair_counts(

@@ -16,7 +16,7 @@ from ..probes.cluster_probe import (
     kmeans_plus_plus_seeds,
 )
 from ..utils.ema_prototypes import EMAPrototypes
-from ..utils.legacy_state import rename_legacy_keys
+from ..utils.legacy_state import LegacyStateMixin
 from ..utils.primaps import principal_mask_proposals
 from .base_code_head import BaseCodeHead
 from .head_inputs import HeadInputs
@@ -33,7 +33,7 @@ LEGACY_PROTOTYPE_KEYS = {
 
 
 @MODELS.register_module()
-class PrimapsHead(BaseCodeHead):
+class PrimapsHead(LegacyStateMixin, BaseCodeHead):
     """PriMaPs-EM: class prototypes fitted by moving-average stochastic EM.
 
     `PriMaPs <https://arxiv.org/abs/2404.16818>`_ (Hahn et al., TMLR 2024,
@@ -213,15 +213,8 @@ class PrimapsHead(BaseCodeHead):
     def num_clusters(self) -> int:
         return self.num_prototypes
 
-    #: Older checkpoints' prototype keys (see ``legacy_state``).
+    #: Older checkpoints' prototype keys, renamed while loading.
     legacy_state_keys = LEGACY_PROTOTYPE_KEYS
-
-    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
-        """Load, first renaming the prototype keys of checkpoints saved
-        before :class:`EMAPrototypes` held them, so older runs still
-        load."""
-        rename_legacy_keys(state_dict, prefix, self.legacy_state_keys)
-        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def init_weights(self) -> None:
         """Initialise, then load the frozen feature head's checkpoint."""

@@ -85,7 +85,11 @@ from .geodesic_morphology import (
 )
 from .gradient_scaling import scale_gradient
 from .ground_truth import strip_ground_truth
-from .legacy_state import rename_legacy_keys, upgrade_legacy_state
+from .legacy_state import (
+    LegacyStateMixin,
+    rename_legacy_keys,
+    upgrade_legacy_state,
+)
 from .moco_checkpoint import (
     compare_with_resnet,
     moco_training_state,
@@ -120,6 +124,7 @@ from .primaps import (
 )
 
 __all__ = [
+    'LegacyStateMixin',
     'rename_legacy_keys',
     'upgrade_legacy_state',
     'BOX_SIZE_PRESETS',

@@ -1,13 +1,12 @@
 # Copyright (c) mmuss contributors. All rights reserved.
 """Checkpoints saved before a module renamed its state.
 
-A module that renamed parameters or buffers declares
-``legacy_state_keys = {old_name: new_name}`` (names relative to the
-module). :func:`upgrade_legacy_state` renames them in a whole model's
-state dict, so that key checks (``CheckpointCheckHook``, the label-free
-evaluation) and loading see the current names; the module's own
-``_load_from_state_dict`` calls :func:`rename_legacy_keys` so that a plain
-``load_state_dict`` works too.
+A module that renamed parameters or buffers derives from
+:class:`LegacyStateMixin` and declares ``legacy_state_keys = {old_name:
+new_name}`` (names relative to the module): a plain ``load_state_dict``
+then renames them, and :func:`upgrade_legacy_state` does the same on a
+whole model's state dict for the key checks (``CheckpointCheckHook``, the
+label-free evaluation).
 """
 
 from typing import Dict, Mapping
@@ -34,3 +33,14 @@ def upgrade_legacy_state(model: nn.Module, state: Dict) -> Dict:
         if legacy_keys:
             rename_legacy_keys(state, f'{name}.' if name else '', legacy_keys)
     return state
+
+
+class LegacyStateMixin:
+    """Renames the module's ``legacy_state_keys`` while loading (put it
+    before ``nn.Module`` in the bases)."""
+
+    legacy_state_keys: Mapping[str, str] = {}
+
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
+        rename_legacy_keys(state_dict, prefix, self.legacy_state_keys)
+        super()._load_from_state_dict(state_dict, prefix, *args)
